@@ -1,0 +1,42 @@
+/**
+ * What a worker receives and returns. Plain, serialisable data only (structured clone).
+ * The scheduler resolves everything (target, final pass list) before a job is sent.
+ */
+import type { Diagnostic } from '../diagnostics/index.js';
+import type { PipelineRecord, Target } from '../formats/manifest.js';
+
+export interface CompileJob {
+  /** Model name from the config (the key under `models`). */
+  readonly model: string;
+  /** Absolute path of the ONNX file. */
+  readonly modelPath: string;
+  /** Path as written in the config, relative to the config file (recorded in diagnostics and the manifest). */
+  readonly modelSource: string;
+  readonly target: Target;
+  /** The resolved pipeline: name, why, and the final stages/passes (after any user function ran). */
+  readonly pipeline: PipelineRecord;
+  /** A private scratch directory the worker may write to (toolchains need files). */
+  readonly tmpDir: string;
+}
+
+export interface ArtifactFile {
+  /** Relative to the artifact directory (`<outDir>/<model>/<target>/`). */
+  readonly path: string;
+  readonly data: Uint8Array;
+}
+
+export interface PassTiming {
+  readonly stage: string;
+  readonly pass: string;
+  readonly ms: number;
+}
+
+export interface CompileResult {
+  readonly ok: boolean;
+  /** All artifact files including manifest.json; empty when !ok. */
+  readonly files: readonly ArtifactFile[];
+  readonly diagnostics: readonly Diagnostic[];
+  readonly timings: readonly PassTiming[];
+  /** Which schedule rule handled which kernel (GPU targets). */
+  readonly schedule: readonly { readonly kernel: string; readonly rule: string }[];
+}
