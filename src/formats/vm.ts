@@ -78,3 +78,10 @@ export function evalShapeExpr(e: ShapeExpr, env: ReadonlyMap<string, number>): n
     case 'max': return Math.max(a, b);
   }
 }
+
+/**
+ * `vm.tensor_to_shape(tensor r, str var0, str var1, ...)`: reads an int tensor's values on the host and binds
+ * each named symbolic var to one element (data-dependent shapes, e.g. TopK's `k` input). Checks a var that is
+ * already bound for equality.
+ */
+export const VM_TENSOR_TO_SHAPE = 'vm.tensor_to_shape';
