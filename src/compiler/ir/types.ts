@@ -29,6 +29,8 @@ export type Value =
   | { readonly k: 'call_packed'; readonly fn: string; readonly args: readonly Atom[]; readonly attrs?: Attrs }
   /** Pure call of a runtime function: removable when unused. */
   | { readonly k: 'call_pure_packed'; readonly fn: string; readonly args: readonly Atom[]; readonly attrs?: Attrs }
+  /** Call of another graph function of the module (FuseOps creates these for fused groups). */
+  | { readonly k: 'call'; readonly fn: string; readonly args: readonly Atom[] }
   | { readonly k: 'tuple'; readonly fields: readonly Atom[] }
   | { readonly k: 'tuple_get'; readonly tuple: Atom; readonly index: number }
   | { readonly k: 'atom'; readonly atom: Atom };
@@ -66,6 +68,8 @@ export interface GraphFunc {
   readonly ret: readonly Atom[];
   /** Output names, in order (from the ONNX graph). */
   readonly retNames: readonly string[];
+  /** `primitive: true` marks a fused group created by FuseOps (FuseTIR turns its body into one tensor function). */
+  readonly attrs?: Readonly<Record<string, AttrValue>>;
 }
 
 export interface IRModule {
