@@ -1,0 +1,6 @@
+/** The default GPU rule list, tried in order (first match wins). */
+import type { ScheduleRule } from '../rule.js';
+import { fallbackRule } from './fallback.js';
+import { reductionRule } from './reduction.js';
+
+export const DEFAULT_GPU_RULES: readonly ScheduleRule[] = [reductionRule, fallbackRule];
