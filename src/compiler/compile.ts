@@ -1,0 +1,108 @@
+/**
+ * The one entry a worker calls: ONNX file → graph IR → pipeline passes → (GPU verification) → backend codegen
+ * + VM codegen → artifact files with a manifest. Pure function of the job (deterministic bytes); never prints.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { getBackend } from '../backends/index.js';
+import { RelaxError, toDiagnostic, withLocation, type Diagnostic } from '../diagnostics/index.js';
+import { MANIFEST_FORMAT, type FileRecord, type Manifest } from '../formats/manifest.js';
+import { writeSafetensors } from '../formats/safetensors.js';
+import type { HostTensor } from '../formats/tensor.js';
+import { VERSION } from '../version.js';
+import { importOnnx } from './frontend/onnx/import.js';
+import type { IRModule } from './ir/types.js';
+import type { ArtifactFile, CompileJob, CompileResult, PassTiming } from './job.js';
+import { PASSES } from './transform/index.js';
+import type { PassContext } from './transform/pass.js';
+import { verifyGpuLimits, verifyGpuMemory } from './verify/memory.js';
+import { codegenVM } from './vm/codegen.js';
+
+const enc = new TextEncoder();
+const sha256 = (d: Uint8Array) => createHash('sha256').update(d).digest('hex');
+/** JSON with a trailing newline; key order is construction order, which is deterministic. */
+export const stableJson = (v: unknown) => enc.encode(`${JSON.stringify(v, null, 2)}\n`);
+
+export interface PipelineRun {
+  readonly mod: IRModule;
+  readonly timings: PassTiming[];
+  readonly notes: { kind: string; data: Readonly<Record<string, string>> }[];
+}
+
+/** Runs the job's pipeline over a module (exported for tests and `relax pipeline --print-ir` style tools). */
+export function runPipeline(mod0: IRModule, job: Pick<CompileJob, 'model' | 'target' | 'pipeline'>): PipelineRun {
+  const notes: PipelineRun['notes'] = [];
+  const ctx: PassContext = { target: job.target, model: job.model, note: (kind, data) => notes.push({ kind, data }) };
+  const timings: PassTiming[] = [];
+  let mod = mod0;
+  for (const stage of job.pipeline.stages) {
+    for (const name of stage.passes) {
+      const pass = PASSES.get(name);
+      if (!pass) throw new RelaxError('RLX_PIPELINE_UNKNOWN_PASS', `unknown pass '${name}' in stage '${stage.name}'`);
+      const t0 = performance.now();
+      mod = withLocation({ pass: name }, () => pass.run(mod, ctx));
+      timings.push({ stage: stage.name, pass: name, ms: Math.round((performance.now() - t0) * 1000) / 1000 });
+    }
+  }
+  return { mod, timings, notes };
+}
+
+export async function compile(job: CompileJob): Promise<CompileResult> {
+  const where = { model: job.model, modelFile: job.modelSource, target: job.target.name };
+  const diagnostics: Diagnostic[] = [];
+  let timings: PassTiming[] = [];
+  let schedule: { kernel: string; rule: string }[] = [];
+  try {
+    let bytes: Uint8Array;
+    try {
+      bytes = readFileSync(job.modelPath);
+    } catch {
+      throw new RelaxError('RLX_MODEL_NOT_FOUND', `cannot read model file ${job.modelSource}`, where, 'Check the path under `models` in the config.');
+    }
+    const imported = withLocation(where, () => importOnnx(bytes, { modelPath: job.modelPath, modelName: job.model }));
+    const run = withLocation(where, () => runPipeline(imported, job));
+    timings = run.timings;
+    schedule = run.notes.filter((n) => n.kind === 'schedule').map((n) => ({ kernel: n.data.kernel!, rule: n.data.rule! }));
+    const mod = run.mod;
+    const funcs = Object.values(mod.tir).sort((a, b) => (a.name < b.name ? -1 : 1));
+    if (job.target.keys.includes('gpu')) {
+      for (const f of funcs) {
+        verifyGpuMemory(f, { model: job.model, target: job.target });
+        verifyGpuLimits(f, { model: job.model, target: job.target });
+      }
+    }
+    const backend = getBackend(job.target.kind);
+    const cg = await withLocation(where, () => backend.codegen(funcs, job.target, { tmpDir: job.tmpDir }));
+    diagnostics.push(...cg.diagnostics);
+    const program = codegenVM(mod);
+    const used = new Set<string>();
+    for (const fn of Object.values(program.functions)) for (const ins of fn.instrs) for (const a of ins.args) if ('c' in a) used.add(a.c);
+    const weights: Record<string, HostTensor> = {};
+    for (const name of [...used].sort()) weights[name] = mod.constants[name]!;
+    const files: ArtifactFile[] = [
+      { path: 'program.json', data: stableJson(program) },
+      { path: 'weights.safetensors', data: writeSafetensors(weights) },
+      ...cg.files.map((f) => ({ path: f.path, data: f.data })),
+    ].sort((a, b) => (a.path < b.path ? -1 : 1));
+    const records: FileRecord[] = files.map((f) => ({ path: f.path, sha256: sha256(f.data), bytes: f.data.byteLength }));
+    const main = program.functions.main!;
+    const manifest: Manifest = {
+      format: MANIFEST_FORMAT,
+      compiler: { name: 'relax', version: VERSION },
+      model: { name: job.model, source: job.modelSource, sha256: sha256(bytes) },
+      target: job.target,
+      pipeline: job.pipeline,
+      inputs: main.params,
+      outputs: main.outputs,
+      kernels: cg.kernels,
+      program: 'program.json',
+      weights: 'weights.safetensors',
+      kernelFiles: cg.kernelFiles,
+      files: records,
+    };
+    return { ok: true, files: [...files, { path: 'manifest.json', data: stableJson(manifest) }], diagnostics, timings, schedule };
+  } catch (e) {
+    diagnostics.push(toDiagnostic(e, where));
+    return { ok: false, files: [], diagnostics, timings, schedule };
+  }
+}
