@@ -76,7 +76,7 @@ export async function compile(job: CompileJob): Promise<CompileResult> {
     diagnostics.push(...cg.diagnostics);
     const program = codegenVM(mod);
     const used = new Set<string>();
-    for (const fn of Object.values(program.functions)) for (const ins of fn.instrs) for (const a of ins.args) if ('c' in a) used.add(a.c);
+    for (const fn of Object.values(program.functions)) for (const ins of fn.instrs) if ('args' in ins) for (const a of ins.args) if ('c' in a) used.add(a.c);
     const weights: Record<string, HostTensor> = {};
     for (const name of [...used].sort()) weights[name] = mod.constants[name]!;
     const files: ArtifactFile[] = [

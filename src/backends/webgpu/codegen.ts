@@ -5,8 +5,8 @@
 import { RelaxError } from '../../diagnostics/index.js';
 import type { DType } from '../../formats/dtype.js';
 import { DTYPE_BYTES } from '../../formats/dtype.js';
-import type { KernelInfo, KernelParam, Target } from '../../formats/manifest.js';
-import type { ShapeExpr, ShapeOp } from '../../formats/vm.js';
+import type { KernelInfo, Target } from '../../formats/manifest.js';
+import { kernelInfo } from '../kernel-info.js';
 import { add, exprEqual, int, mul } from '../../compiler/tir/expr.js';
 import type { Buffer, Expr, MathFn, PrimFunc, Stmt, ThreadTag } from '../../compiler/tir/types.js';
 import { hasUniform, padTo3, uniformVec4s } from './abi.js';
@@ -25,74 +25,9 @@ const DEFAULT_BINDING_BYTES = 128 * 1024 * 1024;
 const MAX_WORKGROUP_SIZE_Z = 64;
 
 // ---------------------------------------------------------------------------------------------------------------
-// KernelInfo (same rule as src/backends/kernel-info.ts; deduplicated at merge)
 
-function toShapeExpr(e: Expr, kernel: string): ShapeExpr {
-  switch (e.k) {
-    case 'int': return e.value;
-    case 'var': return e.name;
-    case 'cast': return toShapeExpr(e.a, kernel);
-    case 'bin': {
-      const ops: Partial<Record<string, ShapeOp>> = {
-        add: '+', sub: '-', mul: '*', floordiv: 'floordiv', floormod: 'floormod', min: 'min', max: 'max',
-      };
-      const op = ops[e.op];
-      if (op) return [op, toShapeExpr(e.a, kernel), toShapeExpr(e.b, kernel)];
-      break;
-    }
-    default: break;
-  }
-  throw new RelaxError('RLX_INTERNAL', `launch grid extent of kernel ${kernel} is not a shape expression (${e.k})`, { kernel });
-}
-
-function accessOf(f: PrimFunc): Map<string, { loaded: boolean; stored: boolean }> {
-  const acc = new Map(f.params.map((p) => [p.name, { loaded: false, stored: false }]));
-  const expr = (e: Expr): void => {
-    switch (e.k) {
-      case 'load': { const a = acc.get(e.buffer); if (a) a.loaded = true; e.indices.forEach(expr); break; }
-      case 'bin': case 'cmp': expr(e.a); expr(e.b); break;
-      case 'call': e.args.forEach(expr); break;
-      case 'select': expr(e.cond); expr(e.t); expr(e.f); break;
-      case 'cast': expr(e.a); break;
-      default: break;
-    }
-  };
-  const stmt = (s: Stmt): void => {
-    switch (s.k) {
-      case 'seq': s.body.forEach(stmt); break;
-      case 'for': expr(s.extent); stmt(s.body); break;
-      case 'block':
-        s.iters.forEach((it) => expr(it.extent)); s.bindings.forEach(expr);
-        if (s.predicate) expr(s.predicate);
-        if (s.init) stmt(s.init);
-        stmt(s.body); break;
-      case 'store': { const a = acc.get(s.buffer); if (a) a.stored = true; s.indices.forEach(expr); expr(s.value); break; }
-      case 'if': expr(s.cond); stmt(s.then); if (s.else) stmt(s.else); break;
-      case 'let': expr(s.value); stmt(s.body); break;
-      case 'alloc': stmt(s.body); break;
-      case 'barrier': break;
-    }
-  };
-  stmt(f.body);
-  return acc;
-}
-
-export function kernelInfoOf(f: PrimFunc): KernelInfo {
-  const acc = accessOf(f);
-  const params: KernelParam[] = f.params.map((p) => {
-    const a = acc.get(p.name)!;
-    return { name: p.name, dtype: p.dtype, access: a.stored && !a.loaded ? 'write' : a.stored ? 'readwrite' : 'read' };
-  });
-  const launch = f.attrs.launch;
-  return {
-    name: f.name,
-    params,
-    vars: [...f.vars],
-    ...(launch ? { launch: { grid: launch.grid.map((g) => toShapeExpr(g, f.name)), block: [...launch.block] } } : {}),
-    ...(f.attrs.scheduledBy !== undefined ? { scheduledBy: f.attrs.scheduledBy } : {}),
-    ...(f.attrs.origin !== undefined ? { origin: [...f.attrs.origin] } : {}),
-  };
-}
+/** The manifest entry for a kernel: one rule for every backend. */
+export const kernelInfoOf = kernelInfo;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Types
