@@ -1,0 +1,70 @@
+/** nvcc: kernels.cu → kernels.cubin (for the target arch) and kernels.ptx (JIT fallback for other GPUs). */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { RelaxError } from '../../diagnostics/index.js';
+import { findExecutable, runTool, versionLine } from '../exec.js';
+import type { CSource } from '../cpu/codegen.js';
+
+export const CUDA_SOURCE = 'kernels.cu';
+export const CUDA_CUBIN = 'kernels.cubin';
+export const CUDA_PTX = 'kernels.ptx';
+export const DEFAULT_ARCH = 'sm_90';
+
+/** nvcc from `$NVCC`, PATH, or /usr/local/cuda/bin; null when absent. */
+export function findNvcc(): string | null {
+  if (process.env.NVCC) return findExecutable(process.env.NVCC);
+  return findExecutable('nvcc', ['/usr/local/cuda/bin']);
+}
+
+const versions = new Map<string, string | null>();
+
+/** `nvcc 13.0.88` from `nvcc --version`, or null. Cached per command. */
+export function nvccVersion(nvcc: string | null): string | null {
+  if (nvcc === null) return null;
+  if (!versions.has(nvcc)) {
+    versions.set(nvcc, versionLine(nvcc, ['--version'], (o) => {
+      const m = /release [\d.]+, V([\d.]+)/.exec(o);
+      return m ? `nvcc ${m[1]}` : o.trim().split('\n').pop();
+    }));
+  }
+  return versions.get(nvcc)!;
+}
+
+export function checkArch(arch: string): string {
+  if (!/^sm_\d+[a-z]?$/.test(arch)) {
+    throw new RelaxError('RLX_TARGET_INVALID', `CUDA arch '${arch}' is not of the form sm_<major><minor> (e.g. sm_90)`,
+      undefined, 'Set target attrs.arch to the GPU\'s compute capability, e.g. sm_80 (A100) or sm_90 (H100).');
+  }
+  return arch;
+}
+
+async function nvccRun(nvcc: string, args: string[], src: CSource, tmpDir: string, out: string): Promise<Uint8Array> {
+  const r = await runTool(nvcc, args, tmpDir);
+  if (r.spawnError) {
+    throw new RelaxError(r.spawnError.code === 'ENOENT' ? 'RLX_TOOLCHAIN_MISSING' : 'RLX_TOOLCHAIN_FAILED',
+      `could not run nvcc (${nvcc}): ${r.spawnError.message}`, undefined, 'Install the CUDA toolkit or set $NVCC.');
+  }
+  if (r.code !== 0) {
+    const msg = (r.stderr || r.stdout).trim();
+    const line = /kernels\.cu\((\d+)\): error/.exec(msg)?.[1];
+    const span = line ? src.spans.find((s) => Number(line) >= s.firstLine && Number(line) <= s.lastLine) : undefined;
+    throw new RelaxError('RLX_TOOLCHAIN_FAILED',
+      `nvcc failed to compile ${CUDA_SOURCE} (exit ${r.code}):\n${msg.length > 4000 ? `${msg.slice(0, 4000)}\n...` : msg}`,
+      span ? { kernel: span.kernel } : undefined,
+      'This is likely a bug in relax\'s CUDA codegen; the generated file is kernels.cu in the job\'s temp directory.');
+  }
+  return new Uint8Array(await readFile(join(tmpDir, out)));
+}
+
+/** Compiles kernels.cu in `tmpDir` to a cubin and PTX for `arch`. */
+export async function compileCuda(src: CSource, tmpDir: string, nvcc: string, arch: string): Promise<{ cubin: Uint8Array; ptx: Uint8Array }> {
+  checkArch(arch);
+  await mkdir(tmpDir, { recursive: true });
+  await writeFile(join(tmpDir, CUDA_SOURCE), src.source);
+  const common = [`-arch=${arch}`, '-O3', '-std=c++17'];
+  const [cubin, ptx] = await Promise.all([
+    nvccRun(nvcc, ['-cubin', ...common, '-o', CUDA_CUBIN, CUDA_SOURCE], src, tmpDir, CUDA_CUBIN),
+    nvccRun(nvcc, ['-ptx', ...common, '-o', CUDA_PTX, CUDA_SOURCE], src, tmpDir, CUDA_PTX),
+  ]);
+  return { cubin, ptx };
+}

@@ -1,0 +1,41 @@
+/** What an ONNX op converter sees: the node, its opset, and a builder that emits graph-IR bindings. */
+import type { HostTensor } from '../../../../formats/tensor.js';
+import type { Atom, Attrs, StructInfo, Value } from '../../../ir/types.js';
+import type { OnnxAttr, OnnxNode } from '../load.js';
+
+export interface ConvertCtx {
+  readonly node: OnnxNode;
+  /** Opset version of the default domain. */
+  readonly opset: number;
+  /** Atom of input i, or undefined when the optional input is absent (missing or empty name). */
+  input(i: number): Atom | undefined;
+  /** Atom of input i; a diagnostic when absent. */
+  required(i: number, what: string): Atom;
+  sinfo(a: Atom): StructInfo;
+  /** The tensor of input i when it is a module constant (initializer or Constant output). */
+  constant(i: number): HostTensor | undefined;
+  attr(name: string): OnnxAttr | undefined;
+  attrInt(name: string, dflt: number): number;
+  attrFloat(name: string, dflt: number): number;
+  attrInts(name: string): readonly number[] | undefined;
+  /** Emits a graph op binding (struct info inferred by the op registry). `out` names it after output i. */
+  op(op: string, args: readonly Atom[], attrs: Attrs, name: number | string): Atom;
+  /** Emits any other value with the given struct info. */
+  emit(value: Value, sinfo: StructInfo, name: number | string): Atom;
+  /** Adds a module constant (name is made unique) and returns its atom. */
+  constantAtom(name: string, t: HostTensor): Atom;
+  /** A fresh symbolic shape variable name (unique in the module). */
+  freshSymVar(base: string): string;
+  /** Binds ONNX output i to an atom. */
+  setOutput(i: number, a: Atom): void;
+  /** Throws RLX_ONNX_UNSUPPORTED naming the op, opset and node. */
+  unsupported(what: string, hint?: string): never;
+}
+
+export interface Converter {
+  /** Attribute names this converter understands; any other attribute is reported as unsupported. */
+  readonly attrs: readonly string[];
+  convert(ctx: ConvertCtx): void;
+}
+
+export type ConverterTable = Readonly<Record<string, Converter>>;

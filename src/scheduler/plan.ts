@@ -1,0 +1,150 @@
+/**
+ * Job planning: one job per model × target, with its pipeline fully resolved on the main thread (named pipeline
+ * via resolvePipeline, then the config's function via applyPipelineFn), so workers only ever see plain data.
+ */
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import picomatch from 'picomatch';
+import { RelaxError, isRelaxError } from '../diagnostics/index.js';
+import type { PipelineRecord, Target } from '../formats/manifest.js';
+import { applyPipelineFn, resolvePipeline } from '../compiler/pipeline/resolve.js';
+import { knownPassNames } from '../compiler/pipeline/passes.js';
+import type { LoadedConfig, ModelSpec, TargetSpec } from '../config/load.js';
+import { displayPath } from '../config/load.js';
+import type { PipelineEntry } from '../config/schema.js';
+
+export interface PlannedJob {
+  /** `model:target`. */
+  readonly id: string;
+  readonly model: string;
+  readonly target: Target;
+  readonly modelPath: string;
+  readonly modelSource: string;
+  readonly pipeline: PipelineRecord;
+  /** External data files that may sit next to the model (watched; hashed when present). */
+  readonly dataCandidates: readonly string[];
+}
+
+export interface PlanOptions {
+  /** Globs over `model` or `model:target`; a job is kept when any pattern matches either. */
+  readonly filter?: readonly string[];
+  /** For diagnostics (paths shown relative to it). */
+  readonly cwd?: string;
+  /** Check that model files exist (default true). */
+  readonly checkFiles?: boolean;
+}
+
+/** `<model>.data` with the extension replaced and `<model file>.data` (ONNX external data naming). */
+export function externalDataCandidates(modelPath: string): string[] {
+  const ext = path.extname(modelPath);
+  const stem = ext ? modelPath.slice(0, -ext.length) : modelPath;
+  return [...new Set([`${stem}.data`, `${modelPath}.data`])];
+}
+
+export function jobId(model: string, target: string): string {
+  return `${model}:${target}`;
+}
+
+/** A predicate over (model, target name); undefined/empty patterns keep everything. */
+export function jobFilter(patterns: readonly string[] | undefined): (model: string, target: string) => boolean {
+  if (!patterns || patterns.length === 0) return () => true;
+  const isMatch = picomatch([...patterns], { dot: true });
+  return (model, target) => isMatch(model) || isMatch(jobId(model, target));
+}
+
+interface Level {
+  readonly entry: PipelineEntry | undefined;
+  readonly keyPath: string;
+}
+
+/**
+ * The pipeline for one job. The most specific entry wins (model > target object > top level). A function entry
+ * edits the stages of what the next less specific *named* entry resolves to ('default' when there is none).
+ */
+export function resolveJobPipeline(
+  config: Pick<LoadedConfig, 'pipeline' | 'file'>,
+  model: Pick<ModelSpec, 'pipeline' | 'keyPath' | 'name'> | undefined,
+  spec: TargetSpec,
+  cwd: string = process.cwd(),
+): PipelineRecord {
+  const levels: Level[] = [
+    { entry: model?.pipeline, keyPath: model ? `${model.keyPath}.pipeline` : '' },
+    { entry: spec.pipeline, keyPath: `${spec.keyPath}.pipeline` },
+    { entry: config.pipeline, keyPath: 'pipeline' },
+  ].filter((l) => l.entry !== undefined);
+  const win = levels[0] ?? { entry: 'default', keyPath: 'pipeline' };
+  const where = {
+    ...(config.file ? { configFile: displayPath(config.file, cwd) } : {}),
+    keyPath: win.keyPath,
+    target: spec.target.name,
+    ...(model ? { model: model.name } : {}),
+  };
+  try {
+    if (typeof win.entry === 'string') return resolvePipeline(spec.target, win.entry);
+    const named = levels.slice(1).find((l) => typeof l.entry === 'string');
+    const base = resolvePipeline(spec.target, (named?.entry as string | undefined) ?? 'default');
+    try {
+      return applyPipelineFn(base, win.entry!, spec.target, knownPassNames());
+    } catch (e) {
+      if (isRelaxError(e)) throw e;
+      throw new RelaxError('RLX_PIPELINE_FN_FAILED', `the pipeline function threw: ${e instanceof Error ? e.message : String(e)}`,
+        undefined, 'A pipeline function receives the resolved stages and must return them (edited) without throwing.');
+    }
+  } catch (e) {
+    if (isRelaxError(e)) {
+      e.diagnostic.where = { ...where, ...e.diagnostic.where };
+    }
+    throw e;
+  }
+}
+
+/** Plans the jobs of a loaded config (filtered). Throws RelaxError for pipeline errors and missing model files. */
+export function planJobs(config: LoadedConfig, opts: PlanOptions = {}): PlannedJob[] {
+  const cwd = opts.cwd ?? process.cwd();
+  const keep = jobFilter(opts.filter);
+  const jobs: PlannedJob[] = [];
+  for (const model of config.models) {
+    const specs = model.targets.filter((t) => keep(model.name, t.target.name));
+    if (specs.length === 0) continue;
+    if (opts.checkFiles !== false) checkModelFile(config, model, cwd);
+    for (const spec of specs) {
+      jobs.push({
+        id: jobId(model.name, spec.target.name),
+        model: model.name,
+        target: spec.target,
+        modelPath: model.path,
+        modelSource: model.source,
+        pipeline: resolveJobPipeline(config, model, spec, cwd),
+        dataCandidates: externalDataCandidates(model.path),
+      });
+    }
+  }
+  if (jobs.length === 0 && opts.filter && opts.filter.length > 0) {
+    const all = config.models.flatMap((m) => m.targets.map((t) => jobId(m.name, t.target.name)));
+    throw new RelaxError('RLX_FILTER_NO_MATCH', `--filter ${opts.filter.join(' ')} matches no job`,
+      config.file ? { configFile: displayPath(config.file, cwd) } : undefined,
+      `Patterns match a model name or model:target. Jobs: ${all.join(', ') || '(none)'}.`);
+  }
+  return jobs;
+}
+
+function checkModelFile(config: LoadedConfig, model: ModelSpec, cwd: string): void {
+  let ok = false;
+  try {
+    ok = statSync(model.path).isFile();
+  } catch {
+    ok = false;
+  }
+  if (!ok) {
+    const exists = existsSync(model.path);
+    throw new RelaxError('RLX_MODEL_NOT_FOUND',
+      exists ? `model '${model.name}': ${model.path} is not a file` : `model '${model.name}': file ${model.source} not found (resolved to ${model.path})`,
+      {
+        ...(config.file ? { configFile: displayPath(config.file, cwd) } : {}),
+        keyPath: model.keyPath,
+        model: model.name,
+        modelFile: model.source,
+      },
+      'Model paths are relative to the config file.');
+  }
+}

@@ -1,0 +1,188 @@
+/**
+ * Runs planned jobs: cache lookup, dispatch of misses to the pool, atomic write, cache store, events.
+ * Shared by one-shot builds and watch mode (which passes an AbortSignal to drop stale work).
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { toDiagnostic, type Diagnostic } from '../diagnostics/index.js';
+import type { CompileJob, CompileResult } from '../compiler/job.js';
+import { BuildCache, computeCacheKey, hashModelInputs, type CacheKey, type MissReason } from './cache.js';
+import type { BuildEvent, BuildEventListener } from './events.js';
+import type { PlannedJob } from './plan.js';
+import { JobAborted, type WorkerPool } from './pool.js';
+import type { ToolchainVersions } from './toolchains.js';
+import { artifactDir, writeArtifact } from './write.js';
+
+export interface RunContext {
+  readonly outDir: string;
+  readonly cache: BuildCache;
+  readonly pool: WorkerPool;
+  readonly toolchains: ToolchainVersions;
+  readonly compiler: string;
+  readonly force?: boolean;
+  readonly emit: BuildEventListener;
+  readonly signal?: AbortSignal;
+  /** Watch mode: a job whose inputs changed while it compiled is dropped (a newer rebuild follows). */
+  readonly dropStale?: boolean;
+  /** Precomputed keys (watch mode computes them to find affected jobs). */
+  readonly keys?: ReadonlyMap<string, CacheKey>;
+}
+
+export type JobStatus = 'built' | 'cached' | 'failed' | 'aborted';
+
+export interface JobOutcome {
+  readonly id: string;
+  readonly model: string;
+  readonly target: string;
+  readonly status: JobStatus;
+  /** Why it was built (misses), null for cache hits, undefined when it failed before a lookup. */
+  readonly reason?: MissReason | null;
+  readonly ms: number;
+  readonly dir?: string;
+  readonly key?: string;
+  readonly diagnostics: readonly Diagnostic[];
+  readonly passes: CompileResult['timings'];
+}
+
+export interface RunSummary {
+  readonly ok: boolean;
+  readonly built: number;
+  readonly cached: number;
+  readonly failed: number;
+  readonly ms: number;
+  readonly jobs: readonly JobOutcome[];
+}
+
+export function safeEmit(listener: BuildEventListener | undefined): BuildEventListener {
+  return (e: BuildEvent) => {
+    if (!listener) return;
+    try {
+      listener(e);
+    } catch (err) {
+      process.emitWarning(`relax: a build event listener threw: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  };
+}
+
+export async function runJobs(ctx: RunContext, jobs: readonly PlannedJob[]): Promise<RunSummary> {
+  const t0 = performance.now();
+  const outcomes = await Promise.all(jobs.map((job) => runOne(ctx, job)));
+  const count = (s: JobStatus) => outcomes.filter((o) => o.status === s).length;
+  const summary: RunSummary = {
+    ok: count('failed') === 0,
+    built: count('built'),
+    cached: count('cached'),
+    failed: count('failed'),
+    ms: Math.round(performance.now() - t0),
+    jobs: outcomes,
+  };
+  return summary;
+}
+
+const ms = (t0: number): number => Math.round((performance.now() - t0) * 10) / 10;
+
+async function runOne(ctx: RunContext, job: PlannedJob): Promise<JobOutcome> {
+  const t0 = performance.now();
+  const base = { id: job.id, model: job.model, target: job.target.name };
+  const aborted = (): JobOutcome => ({ ...base, status: 'aborted', ms: ms(t0), diagnostics: [], passes: [] });
+  const fail = (diags: readonly Diagnostic[], extra: { reason?: MissReason | null; key?: string } = {}): JobOutcome => {
+    const first = diags.find((d) => d.severity === 'error') ?? diags[0] ?? {
+      code: 'RLX_INTERNAL', severity: 'error' as const, message: 'the compiler reported failure without a diagnostic',
+      hint: 'This is a bug in relax. Please report it.',
+    };
+    const all = diags.length > 0 ? diags : [first];
+    const t = ms(t0);
+    ctx.emit({
+      type: 'job-error', model: job.model, target: job.target.name, code: first.code, message: first.message,
+      ...(first.where ? { where: first.where } : {}), ...(first.hint ? { hint: first.hint } : {}), ms: t, diagnostics: all,
+    });
+    return { ...base, status: 'failed', ms: t, diagnostics: all, passes: [], ...extra };
+  };
+  if (ctx.signal?.aborted) return aborted();
+  ctx.emit({ type: 'job-start', model: job.model, target: job.target.name });
+  const where = { model: job.model, modelFile: job.modelSource, target: job.target.name };
+  const dir = artifactDir(ctx.outDir, job.model, job.target.name);
+
+  let key: CacheKey;
+  try {
+    key = ctx.keys?.get(job.id) ?? (await computeCacheKey(job, { toolchains: ctx.toolchains, compiler: ctx.compiler }));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') {
+      return fail([{ code: 'RLX_MODEL_NOT_FOUND', severity: 'error', message: `model file ${job.modelSource} not found (resolved to ${job.modelPath})`, where, hint: 'Model paths are relative to the config file.' }]);
+    }
+    return fail([toDiagnostic(e, where)]);
+  }
+
+  // Cache.
+  try {
+    const look = await ctx.cache.lookup(job, key, { force: ctx.force, artifactDir: dir });
+    if (look.hit) {
+      if (ctx.signal?.aborted) return aborted();
+      if (!look.upToDate) {
+        await writeArtifact(ctx.outDir, job.model, job.target.name, look.files);
+        await ctx.cache.markWritten(job, key, dir);
+      }
+      const t = ms(t0);
+      ctx.emit({ type: 'job-done', model: job.model, target: job.target.name, cached: true, reason: null, ms: t, dir, passes: [], schedule: [], warnings: [] });
+      return { ...base, status: 'cached', reason: null, ms: t, dir, key: key.key, diagnostics: [], passes: [] };
+    }
+    return await compileAndStore(ctx, job, key, look.reason, dir, t0, base, fail, aborted);
+  } catch (e) {
+    if (e instanceof JobAborted) return aborted();
+    return fail([writeDiagnostic(e, where)], { key: key.key });
+  }
+}
+
+async function compileAndStore(
+  ctx: RunContext, job: PlannedJob, key: CacheKey, reason: MissReason, dir: string, t0: number,
+  base: { id: string; model: string; target: string },
+  fail: (d: readonly Diagnostic[], extra?: { reason?: MissReason | null; key?: string }) => JobOutcome,
+  aborted: () => JobOutcome,
+): Promise<JobOutcome> {
+  const tmpDir = await mkdtemp(path.join(os.tmpdir(), `relax-${job.model}-${job.target.name}-`));
+  let result: CompileResult;
+  try {
+    const cjob: CompileJob = {
+      model: job.model, modelPath: job.modelPath, modelSource: job.modelSource, target: job.target, pipeline: job.pipeline, tmpDir,
+    };
+    result = await ctx.pool.run(cjob, ctx.signal);
+  } catch (e) {
+    if (e instanceof JobAborted) return aborted();
+    throw e;
+  } finally {
+    await rm(tmpDir, { recursive: true, force: true }).catch(() => undefined);
+  }
+  if (ctx.signal?.aborted) return aborted();
+  if (!result.ok) return fail(result.diagnostics, { reason, key: key.key });
+
+  // The compiler read the model itself; if it changed meanwhile, the result does not belong to `key`.
+  const now = await hashModelInputs(job).catch(() => undefined);
+  const stale = !now || now.hash !== key.parts.model;
+  if (stale && ctx.dropStale) return aborted();
+
+  await writeArtifact(ctx.outDir, job.model, job.target.name, result.files);
+  if (!stale) {
+    await ctx.cache.store(job, key, result.files);
+    await ctx.cache.markWritten(job, key, dir);
+  }
+  const t = ms(t0);
+  const warnings = result.diagnostics.filter((d) => d.severity !== 'error');
+  ctx.emit({
+    type: 'job-done', model: job.model, target: job.target.name, cached: false, reason, ms: t, dir,
+    passes: result.timings, schedule: result.schedule, warnings,
+  });
+  return { ...base, status: 'built', reason, ms: t, dir, key: key.key, diagnostics: result.diagnostics, passes: result.timings };
+}
+
+function writeDiagnostic(e: unknown, where: Diagnostic['where']): Diagnostic {
+  const err = e as NodeJS.ErrnoException;
+  if (err && typeof err.code === 'string' && typeof err.syscall === 'string') {
+    return {
+      code: 'RLX_WRITE_FAILED', severity: 'error', message: `could not write the artifact or cache entry: ${err.message}`,
+      ...(where ? { where } : {}), hint: 'Check that outDir and cacheDir are writable.',
+    };
+  }
+  return toDiagnostic(e, where);
+}

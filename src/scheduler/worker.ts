@@ -1,0 +1,44 @@
+/**
+ * The worker entry (runs in a piscina worker thread). It receives a CompileJob and returns a CompileResult,
+ * both plain data. It never prints (console and stdio are silenced so `--json` output stays clean) and never
+ * throws: anything thrown by the compiler becomes a diagnostic. Only a dying worker rejects (RLX_WORKER_CRASHED).
+ */
+import type { CompileJob, CompileResult } from '../compiler/job.js';
+import { toDiagnostic } from '../diagnostics/index.js';
+
+type CompileFn = (job: CompileJob) => Promise<CompileResult>;
+
+function silence(): void {
+  const noop = (): void => undefined;
+  for (const k of ['log', 'info', 'warn', 'error', 'debug', 'trace', 'dir', 'table'] as const) {
+    (console as unknown as Record<string, unknown>)[k] = noop;
+  }
+  const swallow = ((..._args: unknown[]) => true) as typeof process.stdout.write;
+  process.stdout.write = swallow;
+  process.stderr.write = swallow;
+}
+silence();
+
+// Kept as a variable so this file compiles before the compiler entry exists; resolved relative to this module.
+const COMPILE_MODULE = '../compiler/compile.js';
+let compileFn: Promise<CompileFn> | undefined;
+
+function loadCompile(): Promise<CompileFn> {
+  compileFn ??= (import(COMPILE_MODULE) as Promise<{ compile: CompileFn }>).then((m) => m.compile);
+  return compileFn;
+}
+
+export default async function runJob(job: CompileJob): Promise<CompileResult> {
+  try {
+    const compile = await loadCompile();
+    return await compile(job);
+  } catch (e) {
+    return {
+      ok: false,
+      files: [],
+      diagnostics: [toDiagnostic(e, { model: job.model, modelFile: job.modelSource, target: job.target.name })],
+      timings: [],
+      schedule: [],
+    };
+  }
+}
