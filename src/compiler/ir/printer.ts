@@ -39,6 +39,7 @@ export function printValue(v: Value): string {
     case 'call_tir': return `R.call_tir(${v.fn}, (${args(v.args)}${v.args.length === 1 ? ',' : ''}), out_sinfo=${printSinfo(v.out)})`;
     case 'call_packed': return `R.call_packed("${v.fn}"${v.args.length ? `, ${args(v.args)}` : ''}${attrsText(v.attrs)})`;
     case 'call_pure_packed': return `R.call_pure_packed("${v.fn}"${v.args.length ? `, ${args(v.args)}` : ''}${attrsText(v.attrs)})`;
+    case 'call': return `${v.fn}(${args(v.args)})`;
     case 'tuple': return `(${args(v.fields)}${v.fields.length === 1 ? ',' : ''})`;
     case 'tuple_get': return `${printAtom(v.tuple)}[${v.index}]`;
     case 'atom': return printAtom(v.atom);

@@ -30,8 +30,11 @@ export const fuseTIR: Pass = {
             const callee = mod.functions[b.value.fn];
             if (!callee?.attrs?.primitive) return b;
             const fused = fuseGroup(mod, callee);
-            const name = table.add(fused);
-            return { ...b, value: { k: 'call_tir', fn: name, args: b.value.args, out: b.sinfo } };
+            // The callee's params are bound to the call's args; the kernel takes external atoms in first-use order.
+            const bind = new Map(callee.params.map((p, i) => [p.name, b.value.k === 'call' ? b.value.args[i]! : null]));
+            const args = fused.inputs.map((a) => (a.k === 'var' ? bind.get(a.name) ?? a : a));
+            const name = table.add(fused.fn);
+            return { ...b, value: { k: 'call_tir', fn: name, args, out: b.sinfo } };
           }),
         })),
       };
@@ -45,12 +48,13 @@ function bufferFor(name: string, s: StructInfo): Buffer {
   return { name, dtype: t.dtype, shape: t.shape, scope: 'global' };
 }
 
-export function fuseGroup(mod: IRModule, g: GraphFunc): PrimFunc {
+export function fuseGroup(mod: IRModule, g: GraphFunc): { fn: PrimFunc; inputs: Atom[] } {
   const members = g.blocks.flatMap((b) => b.bindings);
   const outVar = (g.ret[0] as Extract<Atom, { k: 'var' }>).name;
   // Buffer for every value: external params, consts, intermediates, output.
   const bufOf = new Map<string, Buffer>();
   const params: Buffer[] = [];
+  const inputs: Atom[] = [];
   const paramFor = (a: Atom): Buffer => {
     const key = `${a.k}:${(a as { name: string }).name}`;
     const existing = bufOf.get(key);
@@ -67,6 +71,7 @@ export function fuseGroup(mod: IRModule, g: GraphFunc): PrimFunc {
       throw new RelaxError('RLX_IR_MALFORMED', `fused function ${g.name} has a shape argument in a tensor position`);
     }
     params.push(b);
+    inputs.push(a);
     bufOf.set(key, b);
     return b;
   };
@@ -97,8 +102,9 @@ export function fuseGroup(mod: IRModule, g: GraphFunc): PrimFunc {
   for (const t of intermediates.reverse()) body = { k: 'alloc', buffer: t, body };
   const all = [...params, outBuf];
   const vars = [...new Set([...all, ...intermediates].flatMap((b) => b.shape.flatMap((d) => freeVars(d))))].sort();
-  return {
+  const fn: PrimFunc = {
     k: 'prim_func', name: `fused_${members.map((m) => (m.value as { fn: string }).fn).join('_')}`,
     params: all, vars, body, attrs: { pattern: (g.attrs?.pattern as PrimFunc['attrs']['pattern']) ?? 'opaque', origin },
   };
+  return { fn, inputs };
 }

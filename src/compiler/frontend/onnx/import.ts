@@ -4,6 +4,7 @@
  * converter into bindings that carry `origin: { node, op, opset }`. Unsupported ops or attributes are
  * RLX_ONNX_UNSUPPORTED diagnostics.
  */
+import { atomsOf } from '../../ir/util.js';
 import { RelaxError, withLocation } from '../../../diagnostics/index.js';
 import { ONNX_DTYPE } from '../../../formats/dtype.js';
 import type { HostTensor } from '../../../formats/tensor.js';
@@ -241,11 +242,3 @@ function inputSinfo(vi: OnnxValueInfo, symNames: Namer): StructInfo {
   return { k: 'tensor', dtype, shape };
 }
 
-function atomsOf(v: Value): readonly Atom[] {
-  switch (v.k) {
-    case 'op': case 'call_tir': case 'call_packed': case 'call_pure_packed': return v.args;
-    case 'tuple': return v.fields;
-    case 'tuple_get': return [v.tuple];
-    case 'atom': return [v.atom];
-  }
-}
