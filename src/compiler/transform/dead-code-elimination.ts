@@ -14,7 +14,9 @@ export function eliminateDeadBindings(f: GraphFunc): GraphFunc {
     const blocks = cur.blocks.map((blk) => ({
       ...blk,
       bindings: blk.bindings.filter((b) => {
-        const dead = isPure(b.value) && !uses.get(b.var);
+        // tensor_to_shape defines symbolic dims that later shapes use even when its value is not referenced.
+        const definesDims = b.value.k === 'op' && b.value.op === 'tensor_to_shape';
+        const dead = isPure(b.value) && !definesDims && !uses.get(b.var);
         if (dead) removed = true;
         return !dead;
       }),
