@@ -238,3 +238,17 @@ describe('external data', () => {
     expect(d.message).toContain('model.onnx.data');
   });
 });
+
+describe('real models', () => {
+  const models = [
+    ...['mobilenet_v2', 'squeezenet1_1', 'bert_small', 'gpt2_tiny'].map((m) => `/work/shared/models/${m}/model.onnx`),
+    ...['bvlc_alexnet', 'densenet121', 'inception_v1', 'resnet50', 'shufflenet', 'squeezenet', 'vgg19'].map((m) => `/work/shared/models/onnx-light/${m}/model.onnx`),
+  ];
+  test('models with ops relax does not support yet fail with RLX_ONNX_UNSUPPORTED naming the op', () => {
+    for (const p of models) {
+      const d = diag(() => importOnnx(readFileSync(p), { modelPath: p, modelName: 'm' }));
+      expect(d.code, `${p}: ${d.message}`).toBe('RLX_ONNX_UNSUPPORTED');
+      expect(d.where?.op, p).toBeDefined();
+    }
+  });
+});

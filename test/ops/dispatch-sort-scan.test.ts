@@ -101,7 +101,7 @@ describe('DispatchSortScan pass', () => {
             { var: 'c', value: { k: 'op', op: 'cumsum', args: [{ k: 'var', name: 'x' }, { k: 'var', name: 'ax' }], attrs: { exclusive: false, reverse: false } }, sinfo: x, origin: { node: 'cs', op: 'CumSum', opset: 14 } },
             { var: 'c2', value: { k: 'op', op: 'cumsum', args: [{ k: 'var', name: 'c' }, { k: 'var', name: 'ax' }], attrs: { exclusive: false, reverse: false } }, sinfo: x, origin: { node: 'cs2', op: 'CumSum', opset: 14 } },
             { var: 't', value: { k: 'op', op: 'topk', args: [{ k: 'var', name: 'c2' }, { k: 'shape', values: [int(2)] }], attrs: { axis: 1, largest: true, sorted: true } }, sinfo: tk },
-            { var: 'v', value: { k: 'tuple_get', tuple: { k: 'var', name: 't' }, index: 0 }, sinfo: (tk as { fields: StructInfo[] }).fields[0]! },
+            { var: 'v', value: { k: 'tuple_get', tuple: { k: 'var', name: 't' }, index: 0 }, sinfo: (tk as { readonly fields: readonly StructInfo[] }).fields[0]! },
           ],
         }],
         ret: [{ k: 'var', name: 'v' }], retNames: ['v'],
