@@ -5,7 +5,7 @@ import { ccVersion } from '../../src/backends/cpu/toolchain.js';
 import { isRelaxError } from '../../src/diagnostics/index.js';
 import type { PrimFunc } from '../../src/compiler/tir/types.js';
 import { addFn, mathFn, predFn, rowSumFn } from './fixtures-c.js';
-import { cpuTarget, mustRun, tmp, writeArtifact } from './c-harness.js';
+import { cpuTarget, mustRun, tmp, writeArtifact } from './fixtures-c.js';
 
 const haveCc = ccVersion() !== null;
 const run = mustRun(haveCc, 'cc');
