@@ -132,6 +132,17 @@ describe.runIf(run)('cpu backend: compile and run', () => {
     expect(a.files[1]!.data.byteLength).toBeGreaterThan(1000);
   });
 
+  it('reports a compile error as RLX_TOOLCHAIN_FAILED with the compiler message and the kernel', async () => {
+    // A free variable that is neither a param, a var nor a loop var: codegen prints it, cc rejects it.
+    const broken: PrimFunc = {
+      ...addFn, name: 'broken',
+      body: { k: 'store', buffer: 'C', indices: [{ k: 'int', value: 0, dtype: 'int64' }], value: { k: 'var', name: 'ghost', dtype: 'float32' } },
+    };
+    const err = await cpuBackend.codegen([addFn, broken], cpuTarget, { tmpDir: tmp('ccerr') }).catch((e: unknown) => e);
+    expect(isRelaxError(err) && err.diagnostic).toMatchObject({ code: 'RLX_TOOLCHAIN_FAILED', where: { kernel: 'broken' } });
+    expect(isRelaxError(err) && err.message).toMatch(/kernels\.c:\d+:\d+: error: .*ghost/);
+  });
+
   it('reports a missing compiler as RLX_TOOLCHAIN_MISSING', async () => {
     const be = createCpuBackend({ cc: 'relax-no-such-cc' });
     expect(be.toolchain().version).toBeNull();
