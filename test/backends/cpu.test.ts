@@ -5,7 +5,7 @@ import { ccVersion } from '../../src/backends/cpu/toolchain.js';
 import { isRelaxError } from '../../src/diagnostics/index.js';
 import type { PrimFunc } from '../../src/compiler/tir/types.js';
 import { addFn, mathFn, predFn, rowSumFn } from './fixtures-c.js';
-import { cpuTarget, mustRun, tmp, writeArtifact } from './c-harness.js';
+import { cpuTarget, mustRun, tmp, writeArtifact } from './fixtures-c.js';
 
 const haveCc = ccVersion() !== null;
 const run = mustRun(haveCc, 'cc');
@@ -130,6 +130,17 @@ describe.runIf(run)('cpu backend: compile and run', () => {
       expect(Buffer.from(b.files[i]!.data).equals(Buffer.from(a.files[i]!.data))).toBe(true);
     }
     expect(a.files[1]!.data.byteLength).toBeGreaterThan(1000);
+  });
+
+  it('reports a compile error as RLX_TOOLCHAIN_FAILED with the compiler message and the kernel', async () => {
+    // A free variable that is neither a param, a var nor a loop var: codegen prints it, cc rejects it.
+    const broken: PrimFunc = {
+      ...addFn, name: 'broken',
+      body: { k: 'store', buffer: 'C', indices: [{ k: 'int', value: 0, dtype: 'int64' }], value: { k: 'var', name: 'ghost', dtype: 'float32' } },
+    };
+    const err = await cpuBackend.codegen([addFn, broken], cpuTarget, { tmpDir: tmp('ccerr') }).catch((e: unknown) => e);
+    expect(isRelaxError(err) && err.diagnostic).toMatchObject({ code: 'RLX_TOOLCHAIN_FAILED', where: { kernel: 'broken' } });
+    expect(isRelaxError(err) && err.message).toMatch(/kernels\.c:\d+:\d+: error: .*ghost/);
   });
 
   it('reports a missing compiler as RLX_TOOLCHAIN_MISSING', async () => {

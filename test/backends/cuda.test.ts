@@ -7,7 +7,7 @@ import { isRelaxError } from '../../src/diagnostics/index.js';
 import { emitCSource } from '../../src/backends/cpu/codegen.js';
 import type { PrimFunc } from '../../src/compiler/tir/types.js';
 import { addFn, addGpuFn, buf, rowSumGpuFn } from './fixtures-c.js';
-import { cudaTarget, mustRun, tmp, writeArtifact } from './c-harness.js';
+import { cudaTarget, mustRun, tmp, writeArtifact } from './fixtures-c.js';
 
 const code = (f: () => unknown): string | undefined => {
   try { f(); } catch (e) { return isRelaxError(e) ? e.diagnostic.code : `not a RelaxError: ${String(e)}`; }

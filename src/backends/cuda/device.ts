@@ -19,12 +19,12 @@ interface Driver {
   cuMemAlloc: Fn; cuMemFree: Fn; cuMemcpyHtoD: Fn; cuMemcpyDtoH: Fn; cuLaunchKernel: Fn; cuGetErrorName: Fn;
 }
 
-function loadDriver(): Driver {
+function loadDriver(path: string): Driver {
   let lib: koffi.IKoffiLib;
   try {
-    lib = koffi.load('libcuda.so.1');
+    lib = koffi.load(path);
   } catch (e) {
-    throw new RelaxError('RLX_DEVICE_UNAVAILABLE', `the CUDA driver (libcuda.so.1) could not be loaded: ${(e as Error).message}`,
+    throw new RelaxError('RLX_DEVICE_UNAVAILABLE', `the CUDA driver (${path}) could not be loaded: ${(e as Error).message}`,
       undefined, 'Run on a machine with an NVIDIA GPU and driver, or choose the cpu or webgpu target.');
   }
   const f = (proto: string) => lib.func(proto) as unknown as Fn;
@@ -61,8 +61,8 @@ interface Nvrtc {
   create: Fn; compile: Fn; logSize: Fn; log: Fn; cubinSize: Fn; cubin: Fn; destroy: Fn; errorString: (code: number) => string;
 }
 
-function loadNvrtc(): Nvrtc | string {
-  const names = ['libnvrtc.so.13', 'libnvrtc.so.12', 'libnvrtc.so'];
+function loadNvrtc(path?: string): Nvrtc | string {
+  const names = path ? [path] : ['libnvrtc.so.13', 'libnvrtc.so.12', 'libnvrtc.so'];
   for (const name of names) {
     let lib: koffi.IKoffiLib;
     try { lib = koffi.load(name); } catch { continue; }
@@ -85,6 +85,10 @@ function loadNvrtc(): Nvrtc | string {
 export interface CudaDeviceOptions {
   /** GPU ordinal; default 0. */
   readonly ordinal?: number;
+  /** The driver library; default `libcuda.so.1`. */
+  readonly driver?: string;
+  /** The NVRTC library; default the first of libnvrtc.so.13, .so.12, .so that loads. */
+  readonly nvrtc?: string;
 }
 
 export class CudaDevice implements Device {
@@ -93,6 +97,7 @@ export class CudaDevice implements Device {
   readonly arch: string;
   private readonly cu: Driver;
   private readonly dev: number;
+  private readonly nvrtcPath: string | undefined;
   private ctx: unknown;
   private module: unknown = null;
   private readonly fns = new Map<string, unknown>();
@@ -104,7 +109,8 @@ export class CudaDevice implements Device {
   loadedFrom: string | null = null;
 
   constructor(options: CudaDeviceOptions = {}) {
-    this.cu = loadDriver();
+    this.cu = loadDriver(options.driver ?? 'libcuda.so.1');
+    this.nvrtcPath = options.nvrtc;
     const ordinal = options.ordinal ?? 0;
     this.check(this.cu.cuInit(0), 'cuInit', 'RLX_DEVICE_UNAVAILABLE');
     const dev = [0];
@@ -215,7 +221,7 @@ export class CudaDevice implements Device {
   }
 
   private nvrtcCompile(source: string, tried: string[]): Uint8Array | null {
-    const rtc = loadNvrtc();
+    const rtc = loadNvrtc(this.nvrtcPath);
     if (typeof rtc === 'string') { tried.push(rtc); return null; }
     const prog: unknown[] = [null];
     let code = rtc.create(prog, source, 'kernels.cu', 0, null, null);

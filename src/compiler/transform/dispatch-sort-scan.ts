@@ -57,7 +57,7 @@ export const dispatchSortScan: Pass = {
           env.set(b.var, b.sinfo);
           if (b.value.k !== 'op' || (b.value.op !== 'cumsum' && b.value.op !== 'topk')) return b;
           const v = b.value;
-          const origin = b.origin ? [`${b.origin.op} '${b.origin.node}'`] : [v.op];
+          const origin = b.origin ? [b.origin.node ? `${b.origin.op} '${b.origin.node}'` : b.origin.op] : [v.op];
           return withLocation(b.origin ? { node: b.origin.node, op: b.origin.op, ...(b.origin.opset ? { opset: b.origin.opset } : {}) } : {}, () => {
             const args = v.args.map((a) => atomSinfo(mod, env, a));
             const x = args[0] as TensorInfo;

@@ -31,6 +31,12 @@ export function sanitizeName(s: string): string {
   return r;
 }
 
+/** Symbolic dim names: identifiers that never collide with the loop / iter var names legalization uses. */
+export function sanitizeDimName(s: string): string {
+  const r = sanitizeName(s);
+  return /^(v_)?(ax|k)[0-9]+$/.test(r) ? `${r}_dim` : r;
+}
+
 class Namer {
   private readonly used = new Set<string>();
   reserve(n: string): void { this.used.add(n); }
@@ -83,7 +89,7 @@ function importModel(bytes: Uint8Array, opts: ImportOptions): IRModule {
   for (const [name, t] of g.initializers) atoms.set(name, addConstant(name, t));
 
   // Symbolic dim names come from the inputs' dim_params; reserve them first so fresh ones never clash.
-  for (const vi of g.inputs) if (vi.type?.k === 'tensor') for (const d of vi.type.dims ?? []) if ('param' in d) symNames.reserve(sanitizeName(d.param));
+  for (const vi of g.inputs) if (vi.type?.k === 'tensor') for (const d of vi.type.dims ?? []) if ('param' in d) symNames.reserve(sanitizeDimName(d.param));
 
   const params: Param[] = [];
   for (const vi of g.inputs) {
@@ -236,7 +242,7 @@ function inputSinfo(vi: OnnxValueInfo, symNames: Namer): StructInfo {
   }
   const shape: Expr[] = t.dims.map((d, i) => {
     if ('value' in d) return int(d.value);
-    if ('param' in d) return ivar(sanitizeName(d.param));
+    if ('param' in d) return ivar(sanitizeDimName(d.param));
     return ivar(symNames.fresh(`${sanitizeName(vi.name)}_dim${i}`));
   });
   return { k: 'tensor', dtype, shape };
