@@ -1,0 +1,16 @@
+/** The top-level help text. Each command has its own (`relax <command> --help`). */
+export const USAGE = `Usage: relax <command> [options]
+
+Commands:
+  build              compile every model x target in the config (incremental, cached)
+                     [--config F] [--json] [--jobs N] [--filter GLOB]... [--force] [--watch]
+  run DIR            run a built artifact on TensorProto inputs
+                     --input NAME=FILE.pb ... [--out OUTDIR] [--device cpu|webgpu|cuda]
+  pipeline           show which pipeline a target resolves to, why, and its passes
+                     --target T [--model M] [--config F] [--json]
+
+Options:
+  -h, --help         show help (also: relax <command> --help)
+  -v, --version      print the relax version
+
+Config: relax.config.{ts,mts,js,mjs,cjs,json} or package.json#relax, found from the current folder upwards.`;
