@@ -10,7 +10,19 @@ export interface CliIO {
   readonly signal?: AbortSignal;
 }
 
+let epipeHandled = false;
+
 export function defaultIO(): CliIO {
+  if (!epipeHandled) {
+    // `relax pipeline ... | head`: a closed pipe ends the process quietly instead of with a stack.
+    epipeHandled = true;
+    for (const s of [process.stdout, process.stderr]) {
+      s.on('error', (e: NodeJS.ErrnoException) => {
+        if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+        throw e;
+      });
+    }
+  }
   return { stdout: process.stdout, stderr: process.stderr, cwd: process.cwd(), env: process.env };
 }
 
