@@ -63,7 +63,8 @@ export async function build(options: BuildOptions = {}): Promise<BuildSummary> {
   const t0 = performance.now();
   const emit = safeEmit(options.onEvent);
   const { config, jobs } = await prepareBuild(options);
-  const [toolchains] = await Promise.all([toolchainVersions(), cleanStaleTemps(config.outDir)]);
+  const cache = new BuildCache(config.cacheDir);
+  const [toolchains] = await Promise.all([toolchainVersions(), cleanStaleTemps(config.outDir), cache.cleanStale()]);
   const size = poolSize(options.jobs, jobs.length);
   emit({ type: 'build-start', ...(config.file ? { config: config.file } : {}), jobs: jobs.map((j) => j.id), threads: size });
   let pool: WorkerPool | undefined;
@@ -71,7 +72,7 @@ export async function build(options: BuildOptions = {}): Promise<BuildSummary> {
     pool = createPool({ size, ...(options.workerModule ? { workerModule: options.workerModule } : {}) });
     const run = await runJobs({
       outDir: config.outDir,
-      cache: new BuildCache(config.cacheDir),
+      cache,
       pool,
       toolchains,
       compiler: compilerVersion(),

@@ -17,6 +17,7 @@ import type { ArtifactFile } from '../compiler/job.js';
 import { hashFile, sha256, stableStringify } from './hash.js';
 import type { PlannedJob } from './plan.js';
 import { toolchainsFor, type ToolchainVersions } from './toolchains.js';
+import { removeDeadTemps } from './write.js';
 
 export type MissReason = 'no cache entry' | 'model changed' | 'config changed' | 'toolchain changed' | 'compiler changed' | 'forced' | 'corrupt entry';
 
@@ -92,6 +93,11 @@ export async function computeCacheKey(job: PlannedJob, env: { toolchains: Toolch
 
 export class BuildCache {
   constructor(readonly dir: string) {}
+
+  /** Removes half-written entries and records of builds that were killed. */
+  async cleanStale(): Promise<void> {
+    await removeDeadTemps(path.join(this.dir, 'entries'), ['.tmp-']);
+  }
 
   private entryDir(key: string): string {
     return path.join(this.dir, 'entries', key);

@@ -133,12 +133,13 @@ export async function watch(options: WatchOptions = {}): Promise<WatchHandle> {
     if (affected.length === 0 || ctl.signal.aborted) return;
     if (!initial) emit({ type: 'rebuild-start', changed: [...changed], jobs: affected.map((j) => j.id) });
     pool ??= createPool({ size: options.jobs ?? defaultPoolSize(), ...(options.workerModule ? { workerModule: options.workerModule } : {}) });
-    await cleanStaleTemps(config.outDir);
+    const cache = new BuildCache(config.cacheDir);
+    await Promise.all([cleanStaleTemps(config.outDir), cache.cleanStale()]);
     const t0 = performance.now();
     emit({ type: 'build-start', ...(config.file ? { config: config.file } : {}), jobs: affected.map((j) => j.id), threads: pool.size });
     const run = await runJobs({
       outDir: config.outDir,
-      cache: new BuildCache(config.cacheDir),
+      cache,
       pool,
       toolchains,
       compiler,
