@@ -1,45 +1,75 @@
-/** `relax build`: exit 0 when every job built, 1 when any failed, 2 for usage or config errors. */
-import { parseArgs } from 'node:util';
+/** `relax build [--config F] [--json] [--jobs N] [--filter P]... [--force] [--watch]` */
 import { build } from '../scheduler/build.js';
 import { watch } from '../scheduler/watch.js';
-import { humanListener, printJsonEvent } from './output.js';
-import { usageError } from './usage.js';
+import { bool, parse, positiveInt, str, strs } from './args.js';
+import { EXIT_FAILED, EXIT_OK, reportError } from './errors.js';
+import { outputMode, type CliIO } from './io.js';
+import { createReporter } from './output.js';
 
-export async function buildCommand(argv: string[]): Promise<number> {
-  let values;
+export const BUILD_USAGE = `Usage: relax build [options]
+
+Compiles every model x target in the config into <outDir>/<model>/<target>/.
+
+Options:
+  -c, --config FILE   use this config file instead of discovering one
+  -f, --filter GLOB   only jobs whose model or model:target matches (repeatable)
+  -j, --jobs N        worker threads (default: available parallelism)
+      --force         ignore the cache and rebuild every selected job
+  -w, --watch         rebuild affected jobs when the config or a model changes
+      --json          NDJSON events on stdout (human messages on stderr)
+  -h, --help          show this help
+
+Exit codes: 0 all jobs built, 1 some job failed (the others are still written), 2 usage or config error.`;
+
+export async function buildCommand(argv: readonly string[], io: CliIO): Promise<number> {
+  const { values: raw } = parse(argv, {
+    config: { type: 'string', short: 'c' },
+    filter: { type: 'string', short: 'f', multiple: true },
+    jobs: { type: 'string', short: 'j' },
+    force: { type: 'boolean' },
+    watch: { type: 'boolean', short: 'w' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  }, BUILD_USAGE);
+  const values = { config: str(raw.config), filter: strs(raw.filter), jobs: str(raw.jobs), force: bool(raw.force), watch: bool(raw.watch), json: bool(raw.json), help: bool(raw.help) };
+  if (values.help) {
+    io.stdout.write(`${BUILD_USAGE}\n`);
+    return EXIT_OK;
+  }
+  const json = values.json === true;
+  const report = createReporter(io, outputMode(io, json));
   try {
-    ({ values } = parseArgs({
-      args: argv, allowPositionals: false, strict: true,
-      options: {
-        config: { type: 'string' }, json: { type: 'boolean' }, jobs: { type: 'string' },
-        filter: { type: 'string', multiple: true }, force: { type: 'boolean' }, watch: { type: 'boolean' },
-      },
-    }));
+    const jobs = positiveInt(values.jobs, '--jobs', BUILD_USAGE);
+    const opts = {
+      cwd: io.cwd,
+      ...(values.config ? { config: values.config } : {}),
+      ...(values.filter.length ? { filter: values.filter } : {}),
+      ...(values.force ? { force: true } : {}),
+      ...(jobs ? { jobs } : {}),
+      ...(io.workerModule ? { workerModule: io.workerModule } : {}),
+      onEvent: report,
+    };
+    if (values.watch) {
+      const handle = await watch(opts);
+      await new Promise<void>((resolve) => {
+        const stop = (): void => resolve();
+        if (io.signal) {
+          if (io.signal.aborted) return resolve();
+          io.signal.addEventListener('abort', stop, { once: true });
+        } else {
+          process.once('SIGINT', stop);
+          process.once('SIGTERM', stop);
+        }
+      });
+      await handle.close();
+      report.finish();
+      return EXIT_OK;
+    }
+    const summary = await build(opts);
+    report.finish();
+    return summary.ok ? EXIT_OK : EXIT_FAILED;
   } catch (e) {
-    throw usageError((e as Error).message);
+    report.finish();
+    return reportError(io, e, json);
   }
-  let jobs: number | undefined;
-  if (values.jobs !== undefined) {
-    jobs = Number(values.jobs);
-    if (!Number.isInteger(jobs) || jobs < 1) throw usageError(`--jobs must be a positive integer, got '${values.jobs}'`);
-  }
-  const onEvent = values.json ? printJsonEvent : humanListener();
-  const options = {
-    ...(values.config ? { config: values.config } : {}),
-    ...(values.filter ? { filter: values.filter } : {}),
-    ...(jobs ? { jobs } : {}),
-    force: Boolean(values.force),
-    onEvent,
-  };
-  if (values.watch) {
-    const handle = await watch(options);
-    await new Promise<void>((resolve) => {
-      const stop = () => { void handle.close().then(resolve); };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-    });
-    return 0;
-  }
-  const summary = await build(options);
-  return summary.failed > 0 ? 1 : 0;
 }

@@ -1,28 +1,43 @@
-/** CLI entry: `main(argv)` returns the exit code. User mistakes print a diagnostic, never a stack trace. */
-import { isRelaxError, toDiagnostic } from '../diagnostics/index.js';
-import { VERSION } from '../version.js';
+/**
+ * CLI entry: `main(argv, io?)` returns the exit code (bin/relax.js sets process.exitCode).
+ * 0 success, 1 a job (or run) failed, 2 usage or config error. RelaxErrors print as diagnostics, never stacks.
+ */
+import { compilerVersion } from '../scheduler/toolchains.js';
 import { buildCommand } from './build.js';
-import { printDiagnostic } from './output.js';
+import { EXIT_OK, EXIT_USAGE, UsageError, reportError } from './errors.js';
+import { defaultIO, line, type CliIO } from './io.js';
 import { pipelineCommand } from './pipeline.js';
 import { runCommand } from './run.js';
-import { USAGE, usageError } from './usage.js';
+import { USAGE } from './usage.js';
 
-const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = { build: buildCommand, run: runCommand, pipeline: pipelineCommand };
+export type { CliIO } from './io.js';
 
-export async function main(argv: string[]): Promise<number> {
+const COMMANDS: Readonly<Record<string, (argv: readonly string[], io: CliIO) => Promise<number>>> = {
+  build: buildCommand,
+  run: runCommand,
+  pipeline: pipelineCommand,
+};
+
+export async function main(argv: readonly string[], io: Partial<CliIO> = {}): Promise<number> {
+  const ctx: CliIO = { ...defaultIO(), ...io };
   const [cmd, ...rest] = argv;
-  if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') { process.stdout.write(USAGE); return cmd ? 0 : 2; }
-  if (cmd === '--version' || cmd === '-v') { process.stdout.write(`${VERSION}\n`); return 0; }
-  const command = COMMANDS[cmd];
   try {
-    if (!command) throw usageError(`unknown command '${cmd}'`);
-    if (rest.includes('--help') || rest.includes('-h')) { process.stdout.write(USAGE); return 0; }
-    return await command(rest);
+    if (cmd === undefined) {
+      line(ctx.stderr, USAGE);
+      return EXIT_USAGE;
+    }
+    if (cmd === '--help' || cmd === '-h' || cmd === 'help') {
+      line(ctx.stdout, USAGE);
+      return EXIT_OK;
+    }
+    if (cmd === '--version' || cmd === '-v') {
+      line(ctx.stdout, compilerVersion());
+      return EXIT_OK;
+    }
+    const command = COMMANDS[cmd];
+    if (!command) throw new UsageError(`unknown command '${cmd}'`, USAGE);
+    return await command(rest, ctx);
   } catch (e) {
-    printDiagnostic(toDiagnostic(e));
-    if (!isRelaxError(e) && process.env.RELAX_DEBUG) process.stderr.write(`${(e as Error).stack}\n`);
-    if (!isRelaxError(e)) return 1;
-    const code = e.diagnostic.code;
-    return code.startsWith('RLX_CONFIG') || code === 'RLX_USAGE' || code.startsWith('RLX_PIPELINE') || code === 'RLX_MODEL_NOT_FOUND' ? 2 : 1;
+    return reportError(ctx, e);
   }
 }

@@ -1,52 +1,123 @@
-/** Output for people (TTY progress, plain lines in CI/pipes) and machines (NDJSON with `--json`). */
-import { formatDiagnostic, type Diagnostic } from '../diagnostics/index.js';
-import type { BuildEvent } from '../scheduler/events.js';
+/**
+ * Build output. tty: a live status line plus one line per finished job; plain: one line per finished job (CI,
+ * pipes); json: one event per line on stdout and nothing else there (errors also go to stderr for people).
+ */
+import path from 'node:path';
+import { styleText } from 'node:util';
+import { formatDiagnostic } from '../diagnostics/index.js';
+import type { BuildEvent, JobDoneEvent } from '../scheduler/events.js';
+import { line, type CliIO, type OutputMode } from './io.js';
 
-export function isInteractive(): boolean {
-  return Boolean(process.stderr.isTTY) && !process.env.CI;
+type Style = Parameters<typeof styleText>[0];
+
+export interface Reporter {
+  (e: BuildEvent): void;
+  /** Removes the status line (before the process ends or other output). */
+  finish(): void;
 }
 
-/** One JSON object per line on stdout; the event name is in `event`. */
-export function printJsonEvent(e: BuildEvent): void {
-  const { type, ...rest } = e;
-  process.stdout.write(`${JSON.stringify({ event: type, ...rest })}\n`);
+export function formatMs(ms: number): string {
+  return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms)} ms`;
 }
 
-export function printDiagnostic(d: Diagnostic): void {
-  process.stderr.write(`${formatDiagnostic(d)}\n`);
-}
+export function createReporter(io: CliIO, mode: OutputMode): Reporter {
+  if (mode === 'json') {
+    const r = ((e: BuildEvent) => {
+      line(io.stdout, JSON.stringify(e));
+      if (e.type === 'job-error') line(io.stderr, `${e.model}:${e.target} failed\n${indent(formatDiagnostic(diag(e)))}`);
+      if (e.type === 'build-error') line(io.stderr, formatDiagnostic(diag(e)));
+    }) as Reporter;
+    r.finish = () => undefined;
+    return r;
+  }
 
-const fmtMs = (ms: number) => (ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(2)} s`);
+  const tty = mode === 'tty';
+  const color = (s: Style, t: string): string => (tty && !io.env.NO_COLOR ? styleText(s, t) : t);
+  const rel = (p: string): string => {
+    const r = path.relative(io.cwd, p);
+    return r && !r.startsWith('..') ? r : p;
+  };
+  let total = 0;
+  let finished = 0;
+  const running = new Set<string>();
+  let statusShown = false;
+  let done: JobDoneEvent[] = [];
 
-/** Human build log: one line per finished job, then a summary with cache hits and the slowest jobs. */
-export function humanListener(): (e: BuildEvent) => void {
-  const tty = isInteractive();
-  const done: { id: string; ms: number }[] = [];
-  return (e) => {
+  const clearStatus = (): void => {
+    if (statusShown) io.stdout.write('\r\x1b[K');
+    statusShown = false;
+  };
+  const drawStatus = (): void => {
+    if (!tty || running.size === 0) return;
+    const names = [...running];
+    const shown = names.slice(0, 3).join(', ') + (names.length > 3 ? ` +${names.length - 3}` : '');
+    io.stdout.write(`\r\x1b[K${color('dim', `[${finished}/${total}] compiling ${shown}`)}`);
+    statusShown = true;
+  };
+  const print = (s: string): void => {
+    clearStatus();
+    line(io.stdout, s);
+  };
+
+  const r = ((e: BuildEvent) => {
     switch (e.type) {
-      case 'build-start': process.stderr.write(`relax: ${e.jobs.length} job${e.jobs.length === 1 ? '' : 's'} on ${e.threads} thread${e.threads === 1 ? '' : 's'}\n`); break;
-      case 'job-start': if (tty) process.stderr.write(`  … ${e.model}:${e.target}\r`); break;
+      case 'build-start':
+        total = e.jobs.length;
+        finished = 0;
+        done = [];
+        running.clear();
+        print(`relax: ${e.jobs.length} job${e.jobs.length === 1 ? '' : 's'} on ${e.threads} thread${e.threads === 1 ? '' : 's'}${e.config ? ` (${rel(e.config)})` : ''}`);
+        break;
+      case 'job-start':
+        running.add(`${e.model}:${e.target}`);
+        break;
       case 'job-done': {
-        done.push({ id: `${e.model}:${e.target}`, ms: e.ms });
-        const why = e.cached ? 'cached' : `built (${e.reason ?? 'rebuilt'})`;
-        process.stderr.write(`  ✓ ${e.model}:${e.target} ${why} in ${fmtMs(e.ms)} → ${e.dir}\n`);
-        for (const w of e.warnings) process.stderr.write(`    ${formatDiagnostic(w).replace(/\n/g, '\n    ')}\n`);
+        running.delete(`${e.model}:${e.target}`);
+        finished++;
+        done.push(e);
+        const what = e.cached ? color('dim', 'cached') : `built (${e.reason})`;
+        print(`${color('green', '✓')} ${e.model}:${e.target}  ${what}  ${formatMs(e.ms)}  ${color('dim', rel(e.dir))}`);
+        for (const w of e.warnings) print(indent(formatDiagnostic(w)));
         break;
       }
       case 'job-error':
-        process.stderr.write(`  ✗ ${e.model}:${e.target} failed\n    ${formatDiagnostic({ code: e.code, severity: 'error', message: e.message, ...(e.where ? { where: e.where } : {}), ...(e.hint ? { hint: e.hint } : {}) }).replace(/\n/g, '\n    ')}\n`);
-        break;
-      case 'build-error':
-        printDiagnostic({ code: e.code, severity: 'error', message: e.message, ...(e.where ? { where: e.where } : {}), ...(e.hint ? { hint: e.hint } : {}) });
+        running.delete(`${e.model}:${e.target}`);
+        finished++;
+        print(`${color('red', '✗')} ${e.model}:${e.target}  ${color('red', e.code)}  ${formatMs(e.ms)}`);
+        print(indent(formatDiagnostic(diag(e))));
+        for (const d of e.diagnostics.slice(1)) print(indent(formatDiagnostic(d)));
         break;
       case 'build-done': {
-        const slow = [...done].sort((a, b) => b.ms - a.ms).slice(0, 3).filter((j) => j.ms > 0);
-        process.stderr.write(`relax: ${e.built} built, ${e.cached} cached, ${e.failed} failed in ${fmtMs(e.ms)}${slow.length ? `; slowest: ${slow.map((j) => `${j.id} ${fmtMs(j.ms)}`).join(', ')}` : ''}\n`);
-        done.length = 0;
+        const parts = [`${e.built} built`, `${e.cached} cached`, e.failed ? color('red', `${e.failed} failed`) : '0 failed'];
+        print(`${e.failed ? color('red', 'relax: build finished with errors:') : color('green', 'relax: done:')} ${parts.join(', ')} in ${formatMs(e.ms)}`);
+        const slow = done.filter((d) => !d.cached).sort((a, b) => b.ms - a.ms).slice(0, 3);
+        if (slow.length > 1 || (slow.length === 1 && e.built + e.cached > 1)) {
+          print(`  slowest: ${slow.map((d) => `${d.model}:${d.target} ${formatMs(d.ms)}`).join(', ')}`);
+        }
+        const passes = slow[0]?.passes.slice().sort((a, b) => b.ms - a.ms).slice(0, 3) ?? [];
+        if (passes.length > 0) print(`  slowest passes (${slow[0]!.model}:${slow[0]!.target}): ${passes.map((p) => `${p.pass} ${formatMs(p.ms)}`).join(', ')}`);
         break;
       }
-      case 'watch-ready': process.stderr.write(`relax: watching ${e.files.length} file${e.files.length === 1 ? '' : 's'} (Ctrl-C to stop)\n`); break;
-      case 'rebuild-start': process.stderr.write(`relax: ${e.changed.join(', ')} changed; rebuilding ${e.jobs.length} job${e.jobs.length === 1 ? '' : 's'}\n`); break;
+      case 'build-error':
+        print(formatDiagnostic(diag(e)));
+        break;
+      case 'watch-ready':
+        print(color('cyan', `relax: watching ${e.files.length} file${e.files.length === 1 ? '' : 's'} (Ctrl-C to stop)`));
+        break;
+      case 'rebuild-start':
+        print(color('cyan', `relax: ${e.changed.map(rel).join(', ')} changed; rebuilding ${e.jobs.join(', ')}`));
+        break;
     }
-  };
+    drawStatus();
+  }) as Reporter;
+  r.finish = clearStatus;
+  return r;
+}
+
+function diag(e: { code: string; message: string; where?: import('../diagnostics/index.js').Location; hint?: string }) {
+  return { code: e.code, severity: 'error' as const, message: e.message, ...(e.where ? { where: e.where } : {}), ...(e.hint ? { hint: e.hint } : {}) };
+}
+
+function indent(s: string): string {
+  return s.split('\n').map((l) => `    ${l}`).join('\n');
 }

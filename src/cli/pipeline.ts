@@ -1,45 +1,82 @@
-/** `relax pipeline --target T`: which pipeline "default" (or the config's choice) resolves to, and why. */
-import { parseArgs } from 'node:util';
-import { PASSES } from '../compiler/transform/index.js';
-import { prepareBuild } from '../scheduler/build.js';
-import { resolvePipeline } from '../compiler/pipeline/resolve.js';
-import { resolveTarget, isTargetKind, TARGET_TAGS } from '../config/targets.js';
-import { findConfigFile } from '../config/load.js';
-import type { PipelineRecord, Target } from '../formats/manifest.js';
-import { usageError } from './usage.js';
+/** `relax pipeline --target T [--model M] [--config F] [--json]`: what "default" (or the config) resolves to, and why. */
+import { defaultConfig, loadConfig, type LoadedConfig, type ModelSpec, type TargetSpec } from '../config/load.js';
+import { TARGET_TAGS, isTargetKind, resolveTarget } from '../config/targets.js';
+import { isRelaxError } from '../diagnostics/index.js';
+import { resolveJobPipeline } from '../scheduler/plan.js';
+import { bool, parse, str } from './args.js';
+import { EXIT_OK, UsageError, reportError } from './errors.js';
+import { line, type CliIO } from './io.js';
 
-export async function pipelineCommand(argv: string[]): Promise<number> {
-  let values;
+export const PIPELINE_USAGE = `Usage: relax pipeline --target T [options]
+
+Prints the pipeline a job would use: its name, why it was chosen, and its stages and passes.
+T is a target kind (cpu, cuda, webgpu), a tag (${Object.keys(TARGET_TAGS).join(', ')}) or a target name from the config.
+
+Options:
+  -t, --target T      the target (required)
+  -m, --model M       apply model M's pipeline setting too (model > target > top level)
+  -c, --config FILE   use this config file (default: discover one; without one, defaults apply)
+      --json          print the result as JSON
+  -h, --help          show this help`;
+
+export async function pipelineCommand(argv: readonly string[], io: CliIO): Promise<number> {
+  const { values: raw } = parse(argv, {
+    target: { type: 'string', short: 't' },
+    model: { type: 'string', short: 'm' },
+    config: { type: 'string', short: 'c' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  }, PIPELINE_USAGE);
+  const values = { target: str(raw.target), model: str(raw.model), config: str(raw.config), json: bool(raw.json), help: bool(raw.help) };
+  if (values.help) {
+    io.stdout.write(`${PIPELINE_USAGE}\n`);
+    return EXIT_OK;
+  }
   try {
-    ({ values } = parseArgs({ args: argv, strict: true, allowPositionals: false, options: { target: { type: 'string' }, config: { type: 'string' }, json: { type: 'boolean' } } }));
+    if (!values.target) throw new UsageError('pipeline needs --target', PIPELINE_USAGE);
+    const config = await configFor(io, values.config);
+    const model = values.model ? config.models.find((m) => m.name === values.model) : undefined;
+    if (values.model && !model) {
+      throw new UsageError(`no model '${values.model}' in the config (models: ${config.models.map((m) => m.name).join(', ') || 'none'})`, PIPELINE_USAGE);
+    }
+    const spec = findTarget(config, model, values.target);
+    const record = resolveJobPipeline(config, model, spec, io.cwd);
+    if (values.json) {
+      line(io.stdout, JSON.stringify({ target: spec.target, ...(model ? { model: model.name } : {}), pipeline: record }));
+      return EXIT_OK;
+    }
+    const t = spec.target;
+    line(io.stdout, `target    ${t.name} (kind ${t.kind}${t.tag ? `, tag ${t.tag}` : ''}; keys: ${t.keys.join(', ')})`);
+    if (model) line(io.stdout, `model     ${model.name}`);
+    line(io.stdout, `pipeline  ${record.name} (requested: ${record.resolvedFrom})`);
+    line(io.stdout, `reason    ${record.reason}`);
+    line(io.stdout, 'stages');
+    record.stages.forEach((s, i) => {
+      line(io.stdout, `  ${i + 1}. ${s.name}`);
+      for (const p of s.passes) line(io.stdout, `       ${p}`);
+    });
+    return EXIT_OK;
   } catch (e) {
-    throw usageError((e as Error).message);
+    return reportError(io, e, values.json === true);
   }
-  const t = values.target;
-  if (!t) throw usageError('relax pipeline needs --target (cpu, cuda, webgpu, a tag, or a target name from the config)');
-  let target: Target | undefined;
-  let pipeline: PipelineRecord | undefined;
-  const hasConfig = values.config || (await findConfigFile(process.cwd()));
-  if (hasConfig) {
-    const { jobs } = await prepareBuild({ ...(values.config ? { config: values.config } : {}) });
-    const job = jobs.find((j) => j.target.name === t) ?? jobs.find((j) => j.target.kind === t);
-    if (job) { target = job.target; pipeline = job.pipeline; }
+}
+
+async function configFor(io: CliIO, file: string | undefined): Promise<LoadedConfig> {
+  try {
+    return await loadConfig({ cwd: io.cwd, ...(file ? { configFile: file } : {}) });
+  } catch (e) {
+    if (!file && isRelaxError(e) && e.diagnostic.code === 'RLX_CONFIG_NOT_FOUND') return defaultConfig(io.cwd);
+    throw e;
   }
-  if (!target) {
-    if (!isTargetKind(t) && !TARGET_TAGS[t]) throw usageError(`unknown target '${t}': use cpu, cuda, webgpu, a tag (${Object.keys(TARGET_TAGS).join(', ')}) or a target name from the config`);
-    target = resolveTarget(t);
-    pipeline = resolvePipeline(target, 'default');
+}
+
+function findTarget(config: LoadedConfig, model: ModelSpec | undefined, name: string): TargetSpec {
+  const pools = model ? [model.targets] : [config.targets, ...config.models.map((m) => m.targets)];
+  for (const specs of pools) {
+    const hit = specs.find((s) => s.target.name === name) ?? specs.find((s) => s.target.tag === name);
+    if (hit) return hit;
   }
-  const p = pipeline!;
-  if (values.json) {
-    process.stdout.write(`${JSON.stringify({ target, pipeline: p })}\n`);
-    return 0;
-  }
-  const lines = [`target ${target.name} (kind ${target.kind}, keys: ${target.keys.join(', ')})`, `pipeline ${p.name} (asked for "${p.resolvedFrom}")`, `why: ${p.reason}`];
-  for (const s of p.stages) {
-    lines.push(`stage ${s.name}`);
-    for (const name of s.passes) lines.push(`  ${name.padEnd(24)} ${PASSES.get(name)?.description ?? ''}`);
-  }
-  process.stdout.write(`${lines.join('\n')}\n`);
-  return 0;
+  if (isTargetKind(name) || name in TARGET_TAGS) return { target: resolveTarget(name), keyPath: '--target' };
+  const known = [...new Set([...config.targets, ...config.models.flatMap((m) => m.targets)].map((s) => s.target.name))];
+  throw new UsageError(`unknown target '${name}': expected a kind (cpu, cuda, webgpu), a tag (${Object.keys(TARGET_TAGS).join(', ')})${known.length ? ` or a target in the config (${known.join(', ')})` : ''}`, PIPELINE_USAGE);
 }

@@ -1,18 +1,16 @@
-import { RelaxError } from '../diagnostics/index.js';
-
+/** The top-level help text. Each command has its own (`relax <command> --help`). */
 export const USAGE = `Usage: relax <command> [options]
 
 Commands:
-  build      Build every model × target in the config
-             [--config F] [--json] [--jobs N] [--filter PATTERN]... [--force] [--watch]
-  run DIR    Run a built artifact: --input NAME=FILE.pb ... [--out OUTDIR] [--device cpu|webgpu|cuda]
-  pipeline   Show the pipeline a target resolves to: --target T [--config F] [--json]
+  build              compile every model x target in the config (incremental, cached)
+                     [--config F] [--json] [--jobs N] [--filter GLOB]... [--force] [--watch]
+  run DIR            run a built artifact on TensorProto inputs
+                     --input NAME=FILE.pb ... [--out OUTDIR] [--device cpu|webgpu|cuda]
+  pipeline           show which pipeline a target resolves to, why, and its passes
+                     --target T [--model M] [--config F] [--json]
 
 Options:
-  --help, -h     Show this help
-  --version, -v  Show the relax version
-`;
+  -h, --help         show help (also: relax <command> --help)
+  -v, --version      print the relax version
 
-export function usageError(message: string): RelaxError {
-  return new RelaxError('RLX_USAGE', message, undefined, 'Run `relax --help` for the commands and options.');
-}
+Config: relax.config.{ts,mts,js,mjs,cjs,json} or package.json#relax, found from the current folder upwards.`;

@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { BuildCache } from './cache.js';
+import { loadHashMemo, saveHashMemo } from './hash.js';
 import type { BuildEventListener } from './events.js';
 import { planJobs, type PlannedJob } from './plan.js';
 import { createPool, defaultPoolSize, type WorkerPool } from './pool.js';
@@ -63,7 +64,9 @@ export async function build(options: BuildOptions = {}): Promise<BuildSummary> {
   const t0 = performance.now();
   const emit = safeEmit(options.onEvent);
   const { config, jobs } = await prepareBuild(options);
-  const [toolchains] = await Promise.all([toolchainVersions(), cleanStaleTemps(config.outDir)]);
+  const cache = new BuildCache(config.cacheDir);
+  const memoFile = path.join(config.cacheDir, 'file-hashes.json');
+  const [toolchains] = await Promise.all([toolchainVersions(), cleanStaleTemps(config.outDir), cache.cleanStale(), loadHashMemo(memoFile)]);
   const size = poolSize(options.jobs, jobs.length);
   emit({ type: 'build-start', ...(config.file ? { config: config.file } : {}), jobs: jobs.map((j) => j.id), threads: size });
   let pool: WorkerPool | undefined;
@@ -71,7 +74,7 @@ export async function build(options: BuildOptions = {}): Promise<BuildSummary> {
     pool = createPool({ size, ...(options.workerModule ? { workerModule: options.workerModule } : {}) });
     const run = await runJobs({
       outDir: config.outDir,
-      cache: new BuildCache(config.cacheDir),
+      cache,
       pool,
       toolchains,
       compiler: compilerVersion(),
@@ -79,6 +82,7 @@ export async function build(options: BuildOptions = {}): Promise<BuildSummary> {
       emit,
       ...(options.signal ? { signal: options.signal } : {}),
     }, jobs);
+    await saveHashMemo(memoFile, jobs.flatMap((j) => [j.modelPath, ...j.dataCandidates])).catch(() => undefined);
     const ms = Math.round(performance.now() - t0);
     emit({ type: 'build-done', built: run.built, cached: run.cached, failed: run.failed, ms });
     return { ok: run.ok, built: run.built, cached: run.cached, failed: run.failed, ms, config: config.file, outDir: config.outDir, jobs: run.jobs };

@@ -7,7 +7,8 @@
  *   entries/<key>/files/<path>    the artifact files
  *   jobs/<model>/<target>.json    the job's latest key, its key parts (to say why it missed) and what was last
  *                                 written to outDir (a stat fingerprint, so an up-to-date artifact is not rewritten)
- * Entries are verified on read (every file's sha256): a corrupt entry is a miss, reported as such, and removed.
+ * Entries are verified when read (every file's sha256): a corrupt entry is a miss, reported as such, and removed.
+ * When outDir still holds exactly what the entry produced (stat fingerprint), the entry is not read at all.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
@@ -17,6 +18,7 @@ import type { ArtifactFile } from '../compiler/job.js';
 import { hashFile, sha256, stableStringify } from './hash.js';
 import type { PlannedJob } from './plan.js';
 import { toolchainsFor, type ToolchainVersions } from './toolchains.js';
+import { removeDeadTemps } from './write.js';
 
 export type MissReason = 'no cache entry' | 'model changed' | 'config changed' | 'toolchain changed' | 'compiler changed' | 'forced' | 'corrupt entry';
 
@@ -68,6 +70,7 @@ interface JobRecord {
 }
 
 export type Lookup =
+  /** A hit: `upToDate` when outDir already holds it (then `files` is empty and nothing was read), else the verified files. */
   | { readonly hit: true; readonly files: readonly ArtifactFile[]; readonly upToDate: boolean }
   | { readonly hit: false; readonly reason: MissReason; readonly detail?: string };
 
@@ -92,6 +95,11 @@ export async function computeCacheKey(job: PlannedJob, env: { toolchains: Toolch
 
 export class BuildCache {
   constructor(readonly dir: string) {}
+
+  /** Removes half-written entries and records of builds that were killed. */
+  async cleanStale(): Promise<void> {
+    await removeDeadTemps(path.join(this.dir, 'entries'), ['.tmp-']);
+  }
 
   private entryDir(key: string): string {
     return path.join(this.dir, 'entries', key);
@@ -129,6 +137,11 @@ export class BuildCache {
         await rm(dir, { recursive: true, force: true });
         return { hit: false, reason: 'corrupt entry', detail: 'index.json does not describe this entry' };
       }
+      // The artifact in outDir is what this entry holds (same key, unchanged since we wrote it): nothing to read.
+      const upToDate = opts.artifactDir !== undefined && record?.output !== undefined && record.output.key === key.key
+        && record.output.dir === opts.artifactDir && (await stampMatches(record.output));
+      if (upToDate) return { hit: true, files: [], upToDate };
+      // Reading the entry: every file is checked against its sha256.
       const files: ArtifactFile[] = [];
       for (const f of index.files) {
         let data: Uint8Array;
@@ -144,8 +157,6 @@ export class BuildCache {
         }
         files.push({ path: f.path, data });
       }
-      const upToDate = opts.artifactDir !== undefined && record?.output !== undefined && record.output.key === key.key
-        && record.output.dir === opts.artifactDir && (await stampMatches(record.output));
       return { hit: true, files, upToDate };
     }
     if (!record) return { hit: false, reason: 'no cache entry' };

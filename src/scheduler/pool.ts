@@ -40,15 +40,22 @@ export function defaultPoolSize(): number {
 export function createPool(opts: PoolOptions = {}): WorkerPool {
   const size = Math.max(1, Math.floor(opts.size ?? defaultPoolSize()));
   const filename = toPath(opts.workerModule ?? new URL('./worker.js', import.meta.url));
-  const piscina = new Piscina({ filename, minThreads: 1, maxThreads: size, idleTimeout: 30_000, concurrentTasksPerWorker: 1 });
-  // A dying worker also surfaces as an 'error' event; the task's rejection is what we act on.
-  piscina.on('error', () => undefined);
+  // Threads start on the first miss: a fully cached build never spawns a worker.
+  let piscina: Piscina | undefined;
+  const get = (): Piscina => {
+    if (!piscina) {
+      piscina = new Piscina({ filename, minThreads: 1, maxThreads: size, idleTimeout: 30_000, concurrentTasksPerWorker: 1 });
+      // A dying worker also surfaces as an 'error' event; the task's rejection is what we act on.
+      piscina.on('error', () => undefined);
+    }
+    return piscina;
+  };
   return {
     size,
     async run(job, signal) {
       if (signal?.aborted) throw new JobAborted();
       try {
-        return (await piscina.run(job, signal ? { signal } : {})) as CompileResult;
+        return (await get().run(job, signal ? { signal } : {})) as CompileResult;
       } catch (e) {
         if (signal?.aborted) throw new JobAborted();
         const msg = e instanceof Error ? e.message : String(e);
@@ -68,7 +75,8 @@ export function createPool(opts: PoolOptions = {}): WorkerPool {
       }
     },
     async destroy() {
-      await piscina.destroy();
+      await piscina?.destroy();
+      piscina = undefined;
     },
   };
 }

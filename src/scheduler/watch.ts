@@ -12,6 +12,7 @@ import { watch as chokidarWatch, type FSWatcher } from 'chokidar';
 import { RelaxError, isRelaxError, toDiagnostic } from '../diagnostics/index.js';
 import { findConfigFile, loadConfig, type LoadedConfig } from '../config/load.js';
 import { BuildCache, computeCacheKey, type CacheKey } from './cache.js';
+import { loadHashMemo, saveHashMemo } from './hash.js';
 import { diagnosticEvent } from './events.js';
 import type { BuildOptions } from './build.js';
 import { planJobs, type PlannedJob } from './plan.js';
@@ -120,6 +121,7 @@ export async function watch(options: WatchOptions = {}): Promise<WatchHandle> {
     const reload = initial || changed.some((f) => f === configFile);
     const jobs = await refresh(reload && !initial);
     if (!jobs || !config || ctl.signal.aborted) return;
+    if (initial) await loadHashMemo(path.join(config.cacheDir, 'file-hashes.json'));
     const keys = new Map<string, CacheKey>();
     for (const j of jobs) {
       try {
@@ -133,12 +135,14 @@ export async function watch(options: WatchOptions = {}): Promise<WatchHandle> {
     if (affected.length === 0 || ctl.signal.aborted) return;
     if (!initial) emit({ type: 'rebuild-start', changed: [...changed], jobs: affected.map((j) => j.id) });
     pool ??= createPool({ size: options.jobs ?? defaultPoolSize(), ...(options.workerModule ? { workerModule: options.workerModule } : {}) });
-    await cleanStaleTemps(config.outDir);
+    const cache = new BuildCache(config.cacheDir);
+    const memoFile = path.join(config.cacheDir, 'file-hashes.json');
+    await Promise.all([cleanStaleTemps(config.outDir), cache.cleanStale()]);
     const t0 = performance.now();
     emit({ type: 'build-start', ...(config.file ? { config: config.file } : {}), jobs: affected.map((j) => j.id), threads: pool.size });
     const run = await runJobs({
       outDir: config.outDir,
-      cache: new BuildCache(config.cacheDir),
+      cache,
       pool,
       toolchains,
       compiler,
@@ -148,6 +152,7 @@ export async function watch(options: WatchOptions = {}): Promise<WatchHandle> {
       dropStale: true,
       keys,
     }, affected);
+    await saveHashMemo(memoFile, jobs.flatMap((j) => [j.modelPath, ...j.dataCandidates])).catch(() => undefined);
     for (const o of run.jobs) {
       if (o.status !== 'aborted' && o.key) lastKeys.set(o.id, o.key);
       else lastKeys.delete(o.id);

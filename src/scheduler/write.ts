@@ -82,20 +82,25 @@ function alive(pid: number): boolean {
 }
 
 /** Removes temp/old folders left by builds that were killed (their process is gone). */
-export async function cleanStaleTemps(outDir: string): Promise<string[]> {
+export function cleanStaleTemps(outDir: string): Promise<string[]> {
+  return removeDeadTemps(outDir, [TMP_PREFIX, OLD_PREFIX]);
+}
+
+/** Removes entries of `dir` named `<prefix><pid>-...` whose process no longer runs. */
+export async function removeDeadTemps(dir: string, prefixes: readonly string[]): Promise<string[]> {
   let names: string[];
   try {
-    names = await readdir(outDir);
+    names = await readdir(dir);
   } catch {
     return [];
   }
   const removed: string[] = [];
   for (const n of names) {
-    const prefix = n.startsWith(TMP_PREFIX) ? TMP_PREFIX : n.startsWith(OLD_PREFIX) ? OLD_PREFIX : undefined;
+    const prefix = prefixes.find((p) => n.startsWith(p));
     if (!prefix) continue;
     const pid = Number(n.slice(prefix.length).split('-')[0]);
     if (Number.isInteger(pid) && pid > 0 && alive(pid)) continue;
-    await rm(path.join(outDir, n), { recursive: true, force: true });
+    await rm(path.join(dir, n), { recursive: true, force: true });
     removed.push(n);
   }
   return removed;

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -96,7 +96,6 @@ describe('build with the fixture worker', () => {
     const p = twoModels();
     await run(p.dir);
     const before = readFileSync(path.join(p.dir, 'dist/alpha/cpu/kernels/kernels.c'));
-    const { rmSync } = await import('node:fs');
     rmSync(path.join(p.dir, 'dist/alpha'), { recursive: true });
     const { s } = await run(p.dir);
     expect(s).toMatchObject({ built: 0, cached: 4 });
@@ -110,10 +109,15 @@ describe('build with the fixture worker', () => {
     const [key] = readdirSync(entries).filter((n) => !n.startsWith('.'));
     const file = path.join(entries, key!, 'files/kernels/kernels.c');
     writeFileSync(file, readFileSync(file, 'utf8').replace('alpha', 'ALPHA'));
+    // While dist/ holds the artifact the entry is not read; once it must be restored, the corruption shows.
+    expect(reasons((await run(p.dir, { filter: ['alpha:cpu'] })).c)).toEqual({ 'alpha:cpu': 'cached' });
+    rmSync(path.join(p.dir, 'dist/alpha/cpu/kernels/kernels.c'));
     const { s, c } = await run(p.dir, { filter: ['alpha:cpu'] });
     expect(s).toMatchObject({ built: 1, cached: 0 });
     expect(reasons(c)).toEqual({ 'alpha:cpu': 'corrupt entry' });
+    expect(readFileSync(path.join(p.dir, 'dist/alpha/cpu/kernels/kernels.c'), 'utf8')).toBe('// alpha for cpu\nalpha v1');
     // The rebuilt entry is good again.
+    rmSync(path.join(p.dir, 'dist/alpha'), { recursive: true });
     const again = await run(p.dir, { filter: ['alpha:cpu'] });
     expect(reasons(again.c)).toEqual({ 'alpha:cpu': 'cached' });
   });

@@ -1,0 +1,67 @@
+/** The installed entry point: `node bin/relax.js` running the compiled dist/ (worker.js, jiti alias, exit codes). */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { project } from '../scheduler/helpers.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const BIN = path.join(ROOT, 'bin/relax.js');
+const cleanups: (() => void)[] = [];
+
+beforeAll(() => {
+  // `npm test` compiles first; a direct `vitest run` compiles here (tsc emits even if unrelated files have errors).
+  if (process.env.npm_lifecycle_event !== 'test' || !existsSync(path.join(ROOT, 'dist/cli/index.js'))) {
+    spawnSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.build.json')], { cwd: ROOT, stdio: 'ignore' });
+  }
+  expect(existsSync(path.join(ROOT, 'dist/cli/index.js'))).toBe(true);
+}, 120_000);
+afterAll(() => {
+  while (cleanups.length) cleanups.pop()!();
+});
+
+function relax(args: string[], cwd: string) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, CI: 'true' }, timeout: 60_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('bin/relax.js (dist)', () => {
+  it('--version', () => {
+    expect(execFileSync(process.execPath, [BIN, '--version'], { encoding: 'utf8' })).toBe('0.1.0\n');
+  });
+
+  it("loads a TS config that imports defineConfig from 'relax'", () => {
+    const p = project({
+      'relax.config.ts': "import { defineConfig } from 'relax';\nconst t: 'webgpu' = 'webgpu';\nexport default defineConfig({ models: { m: './m.onnx' }, targets: [{ kind: t, name: 'web' }] });\n",
+      'm.onnx': 'not onnx',
+    });
+    cleanups.push(p.cleanup);
+    const r = relax(['pipeline', '--target', 'web', '--json'], p.dir);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ target: { name: 'web', kind: 'webgpu' }, pipeline: { name: 'webgpu', resolvedFrom: 'default' } });
+  });
+
+  it('build --json: NDJSON only on stdout; a model that cannot compile fails its job with exit 1', () => {
+    const p = project({ 'relax.config.json': JSON.stringify({ models: { junk: './junk.onnx' } }), 'junk.onnx': 'definitely not a protobuf' });
+    cleanups.push(p.cleanup);
+    const r = relax(['build', '--json'], p.dir);
+    expect(r.code).toBe(1);
+    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; code?: string });
+    expect(events.map((e) => e.type)).toEqual(['build-start', 'job-start', 'job-error', 'build-done']);
+    expect(events[2]!.code).toMatch(/^RLX_/);
+    expect(r.stderr).toContain('junk:cpu failed');
+    expect(existsSync(path.join(p.dir, 'dist/junk'))).toBe(false);
+  });
+
+  it('exit 2 for an invalid config, with no stack trace', () => {
+    const p = project({ 'relax.config.mjs': "export default { models: { m: './m.onnx' }, targets: ['cpu', 'cpu'] };\n" });
+    cleanups.push(p.cleanup);
+    const r = relax(['build'], p.dir);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('error RLX_CONFIG_INVALID: relax.config.mjs: targets[1]: target name "cpu" is already used by entry [0]');
+    expect(r.stderr).not.toMatch(/\n\s+at .*:\d+:\d+/);
+  });
+});
