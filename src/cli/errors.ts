@@ -29,19 +29,19 @@ export function reportError(io: CliIO, e: unknown, json = false): number {
   if (e instanceof UsageError) {
     line(io.stderr, `relax: ${e.message}`);
     if (e.usage) line(io.stderr, e.usage);
-    if (json) line(io.stdout, JSON.stringify({ type: 'build-error', code: 'RLX_USAGE', message: e.message }));
+    if (json) line(io.stdout, JSON.stringify({ event: 'build-error', code: 'RLX_USAGE', message: e.message }));
     return EXIT_USAGE;
   }
   if (isRelaxError(e)) {
     const d = e.diagnostic;
     printDiagnostic(io, d);
-    if (json) line(io.stdout, JSON.stringify({ type: 'build-error', code: d.code, message: d.message, ...(d.where ? { where: d.where } : {}), ...(d.hint ? { hint: d.hint } : {}) }));
+    if (json) line(io.stdout, JSON.stringify({ event: 'build-error', code: d.code, message: d.message, ...(d.where ? { where: d.where } : {}), ...(d.hint ? { hint: d.hint } : {}) }));
     return isConfigCode(d.code) ? EXIT_USAGE : EXIT_FAILED;
   }
   const message = e instanceof Error ? e.message : String(e);
   line(io.stderr, `relax: internal error: ${message}`);
   line(io.stderr, 'This is a bug in relax. Please report it with the command, the config and (if you can) the model; run with RELAX_DEBUG=1 for a stack trace.');
   if (io.env.RELAX_DEBUG && e instanceof Error && e.stack) line(io.stderr, e.stack);
-  if (json) line(io.stdout, JSON.stringify({ type: 'build-error', code: 'RLX_INTERNAL', message: `internal error: ${message}` }));
+  if (json) line(io.stdout, JSON.stringify({ event: 'build-error', code: 'RLX_INTERNAL', message: `internal error: ${message}` }));
   return EXIT_FAILED;
 }

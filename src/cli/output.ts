@@ -23,7 +23,8 @@ export function formatMs(ms: number): string {
 export function createReporter(io: CliIO, mode: OutputMode): Reporter {
   if (mode === 'json') {
     const r = ((e: BuildEvent) => {
-      line(io.stdout, JSON.stringify(e));
+      const { type, ...rest } = e;
+      line(io.stdout, JSON.stringify({ event: type, ...rest })); // the CLI contract names the field `event`
       if (e.type === 'job-error') line(io.stderr, `${e.model}:${e.target} failed\n${indent(formatDiagnostic(diag(e)))}`);
       if (e.type === 'build-error') line(io.stderr, formatDiagnostic(diag(e)));
     }) as Reporter;

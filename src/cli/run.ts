@@ -100,7 +100,7 @@ export async function runCommand(argv: readonly string[], io: CliIO): Promise<nu
         await writeFile(file, tp.encodeTensorProto(t, name));
         written.push({ file, name, dtype: t.dtype, shape: t.shape });
       }
-      if (json) line(io.stdout, JSON.stringify({ type: 'run-done', ms, outputs: written }));
+      if (json) line(io.stdout, JSON.stringify({ event: 'run-done', ms, outputs: written }));
       else for (const w of written) line(io.stdout, `${path.relative(io.cwd, w.file) || w.file}  ${w.name}  ${w.dtype}[${w.shape.join(', ')}]`);
     } finally {
       session.dispose();

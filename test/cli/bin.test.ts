@@ -48,8 +48,8 @@ describe('bin/relax.js (dist)', () => {
     cleanups.push(p.cleanup);
     const r = relax(['build', '--json'], p.dir);
     expect(r.code).toBe(1);
-    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; code?: string });
-    expect(events.map((e) => e.type)).toEqual(['build-start', 'job-start', 'job-error', 'build-done']);
+    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; code?: string });
+    expect(events.map((e) => e.event)).toEqual(['build-start', 'job-start', 'job-error', 'build-done']);
     expect(events[2]!.code).toMatch(/^RLX_/);
     expect(r.stderr).toContain('junk:cpu failed');
     expect(existsSync(path.join(p.dir, 'dist/junk'))).toBe(false);

@@ -62,15 +62,15 @@ describe('relax build', () => {
     const c = io(p.dir, { tty: true });
     expect(await main(['build', '--json', '--filter', 'alpha', '--filter', 'beta:webgpu'], c.io)).toBe(0);
     const events = ndjson(c.stdout());
-    expect(events[0]).toMatchObject({ type: 'build-start', jobs: ['alpha:cpu', 'alpha:webgpu', 'beta:webgpu'], config: path.join(p.dir, 'relax.config.json') });
-    expect(events.at(-1)).toMatchObject({ type: 'build-done', built: 3, cached: 0, failed: 0 });
-    const done = events.filter((e) => e.type === 'job-done');
+    expect(events[0]).toMatchObject({ event: 'build-start', jobs: ['alpha:cpu', 'alpha:webgpu', 'beta:webgpu'], config: path.join(p.dir, 'relax.config.json') });
+    expect(events.at(-1)).toMatchObject({ event: 'build-done', built: 3, cached: 0, failed: 0 });
+    const done = events.filter((e) => e.event === 'job-done');
     expect(done).toHaveLength(3);
     for (const d of done) {
-      expect(Object.keys(d).sort()).toEqual(['cached', 'dir', 'model', 'ms', 'passes', 'reason', 'schedule', 'target', 'type', 'warnings']);
+      expect(Object.keys(d).sort()).toEqual(['cached', 'dir', 'event', 'model', 'ms', 'passes', 'reason', 'schedule', 'target', 'warnings']);
       expect(d).toMatchObject({ cached: false, reason: 'no cache entry' });
     }
-    expect(events.filter((e) => e.type === 'job-start')).toHaveLength(3);
+    expect(events.filter((e) => e.event === 'job-start')).toHaveLength(3);
     expect(c.stderr()).toBe('');
   });
 
@@ -79,11 +79,11 @@ describe('relax build', () => {
     const c = io(p.dir);
     expect(await main(['build', '--json'], c.io)).toBe(1);
     const events = ndjson(c.stdout());
-    const errors = events.filter((e) => e.type === 'job-error');
+    const errors = events.filter((e) => e.event === 'job-error');
     expect(errors.map((e) => `${e.model}:${e.target}`).sort()).toEqual(['beta:cpu', 'beta:webgpu']);
     expect(errors[0]).toMatchObject({ code: 'RLX_WORKER_CRASHED', where: { model: 'beta' } });
     expect(Object.keys(errors[0]!)).toEqual(expect.arrayContaining(['model', 'target', 'code', 'message', 'where', 'hint']));
-    expect(events.at(-1)).toMatchObject({ type: 'build-done', built: 2, failed: 2 });
+    expect(events.at(-1)).toMatchObject({ event: 'build-done', built: 2, failed: 2 });
     expect(existsSync(path.join(p.dir, 'dist/alpha/webgpu/manifest.json'))).toBe(true);
     expect(c.stderr()).toContain('error RLX_WORKER_CRASHED');
     // Human output says the same.
@@ -100,7 +100,7 @@ describe('relax build', () => {
     expect(c.stderr()).toBe('error RLX_CONFIG_INVALID: relax.config.json: targets[1].kind: expected a target kind ("cpu", "cuda", "webgpu"), got "tpu"\n  at relax.config.json at targets[1].kind\n');
     const j = io(p.dir);
     expect(await main(['build', '--json'], j.io)).toBe(2);
-    expect(ndjson(j.stdout())).toEqual([expect.objectContaining({ type: 'build-error', code: 'RLX_CONFIG_INVALID', where: { configFile: 'relax.config.json', keyPath: 'targets[1].kind' } })]);
+    expect(ndjson(j.stdout())).toEqual([expect.objectContaining({ event: 'build-error', code: 'RLX_CONFIG_INVALID', where: { configFile: 'relax.config.json', keyPath: 'targets[1].kind' } })]);
 
     const missing = proj({ 'relax.config.json': JSON.stringify({ models: { ghost: './nope.onnx' } }) });
     const m = io(missing.dir);
@@ -146,7 +146,7 @@ describe('relax build', () => {
     for (let i = 0; i < 200 && !c.stdout().includes('"watch-ready"'); i++) await new Promise((r) => setTimeout(r, 25));
     ac.abort();
     expect(await done).toBe(0);
-    const types = ndjson(c.stdout()).map((e) => e.type);
+    const types = ndjson(c.stdout()).map((e) => e.event);
     expect(types[0]).toBe('build-start');
     expect(types).toContain('watch-ready');
   });
