@@ -486,3 +486,27 @@ export function checkKernelNames(funcs: readonly { readonly name: string }[]): v
     seen.add(f.name);
   }
 }
+
+export interface KernelSpan {
+  readonly kernel: string;
+  /** 1-based, inclusive line numbers of the kernel's function in the source. */
+  readonly firstLine: number;
+  readonly lastLine: number;
+}
+
+export interface CSource {
+  readonly source: string;
+  readonly spans: readonly KernelSpan[];
+}
+
+/** Joins a translation unit: the head, then each function body after a blank line, recording where each lies. */
+export function joinUnit(head: readonly string[], bodies: readonly (readonly string[])[], funcs: readonly { readonly name: string }[]): CSource {
+  const lines = [...head];
+  const spans: KernelSpan[] = [];
+  bodies.forEach((body, i) => {
+    lines.push('');
+    spans.push({ kernel: funcs[i]!.name, firstLine: lines.length + 1, lastLine: lines.length + body.length });
+    lines.push(...body);
+  });
+  return { source: lines.join('\n') + '\n', spans };
+}

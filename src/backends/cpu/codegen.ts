@@ -1,20 +1,10 @@
 /** TIR → C source for the cpu backend (ABI: `void <name>(void* const* bufs, const int64_t* vars)`). */
 import { withLocation } from '../../diagnostics/index.js';
 import type { PrimFunc } from '../../compiler/tir/types.js';
-import { CPrinter, checkKernelNames, helperPrelude } from '../c-like.js';
+import { CPrinter, checkKernelNames, helperPrelude, joinUnit, type CSource } from '../c-like.js';
 import { paramAccess } from '../kernel-info.js';
 
-export interface KernelSpan {
-  readonly kernel: string;
-  /** 1-based, inclusive line numbers of the kernel's function in the source. */
-  readonly firstLine: number;
-  readonly lastLine: number;
-}
-
-export interface CSource {
-  readonly source: string;
-  readonly spans: readonly KernelSpan[];
-}
+export type { CSource, KernelSpan } from '../c-like.js';
 
 /** A comment-safe single line. */
 export const commentText = (s: string): string => s.replace(/\*\//g, '* /').replace(/[\r\n]+/g, ' ');
@@ -52,12 +42,5 @@ export function emitCSource(funcs: readonly PrimFunc[]): CSource {
     '',
     ...helperPrelude(helpers, 'c'),
   ];
-  const lines = [...head];
-  const spans: KernelSpan[] = [];
-  bodies.forEach((body, i) => {
-    lines.push('');
-    spans.push({ kernel: funcs[i]!.name, firstLine: lines.length + 1, lastLine: lines.length + body.length });
-    lines.push(...body);
-  });
-  return { source: lines.join('\n') + '\n', spans };
+  return joinUnit(head, bodies, funcs);
 }

@@ -1,9 +1,9 @@
 /** TIR → CUDA C++ for the cuda backend (ABI: `extern "C" __global__ void <name>(T0* p0, ..., int64_t v0, ...)`). */
 import { RelaxError, withLocation } from '../../diagnostics/index.js';
 import type { PrimFunc } from '../../compiler/tir/types.js';
-import { CPrinter, checkKernelNames, helperPrelude } from '../c-like.js';
+import { CPrinter, checkKernelNames, helperPrelude, joinUnit, type CSource } from '../c-like.js';
 import { paramAccess } from '../kernel-info.js';
-import { commentText, type CSource, type KernelSpan } from '../cpu/codegen.js';
+import { commentText } from '../cpu/codegen.js';
 
 /** Integer typedefs so the same file compiles under nvcc (which has <stdint.h>) and NVRTC (which has none). */
 const PRELUDE = [
@@ -55,12 +55,5 @@ export function emitCudaSource(funcs: readonly PrimFunc[]): CSource {
   checkKernelNames(funcs);
   const helpers = new Set<string>();
   const bodies = funcs.map((fn) => withLocation({ kernel: fn.name }, () => emitKernel(fn, helpers)));
-  const lines = [...PRELUDE, ...helperPrelude(helpers, 'cuda')];
-  const spans: KernelSpan[] = [];
-  bodies.forEach((body, i) => {
-    lines.push('');
-    spans.push({ kernel: funcs[i]!.name, firstLine: lines.length + 1, lastLine: lines.length + body.length });
-    lines.push(...body);
-  });
-  return { source: lines.join('\n') + '\n', spans };
+  return joinUnit([...PRELUDE, ...helperPrelude(helpers, 'cuda')], bodies, funcs);
 }
