@@ -3,7 +3,7 @@
  * graph functions and constants nothing refers to. `call_packed` is impure and always kept.
  */
 import type { GraphFunc, IRModule } from '../ir/types.js';
-import { atomsOf, entryFunctions, isPure, useCounts, varsUsed } from '../ir/util.js';
+import { atomsOf, entryFunctions, isPure, useCounts } from '../ir/util.js';
 import type { Pass } from './pass.js';
 
 export function eliminateDeadBindings(f: GraphFunc): GraphFunc {
@@ -56,4 +56,3 @@ export function pruneUnreferenced(mod: IRModule): IRModule {
   return { ...mod, functions: pick(mod.functions, liveFns), tir: pick(mod.tir, liveTir), constants: pick(mod.constants, liveConst) };
 }
 
-export { varsUsed };

@@ -7,11 +7,10 @@
 import { RelaxError } from '../../diagnostics/index.js';
 import type { Binding } from '../ir/types.js';
 import { mapFunctions, tensorSinfo } from '../ir/util.js';
-import { add, and, cmp, float, int, ivar, load, sub } from '../tir/expr.js';
+import { add, and, cmp, float, freeVars, int, ivar, load, sub } from '../tir/expr.js';
 import type { Buffer, PrimFunc, Stmt } from '../tir/types.js';
 import type { Pass } from './pass.js';
 import { TirTable } from './tir-table.js';
-import { freeVars } from '../tir/expr.js';
 
 export function samplingKernel(probs: Buffer, uniform: Buffer, out: Buffer): PrimFunc {
   const [B, V] = probs.shape as [PrimFunc['params'][0]['shape'][0], PrimFunc['params'][0]['shape'][0]];

@@ -9,6 +9,7 @@
 import type { Atom, Binding, BindingBlock, GraphFunc, IRModule } from '../ir/types.js';
 import { freshName, useCounts } from '../ir/util.js';
 import type { OpPattern } from '../tir/types.js';
+import { collectBlocks } from '../tir/visit.js';
 import type { Pass } from './pass.js';
 
 const INJECTIVE: readonly OpPattern[] = ['elementwise', 'broadcast', 'injective'];
@@ -51,7 +52,7 @@ function fuseBlock(mod: IRModule, blk: BindingBlock, uses: Map<string, number>, 
       const pg = groupOf.get(a.name);
       if (!pg || pg === group || uses.get(a.name) !== 1 || outputs.has(a.name)) continue;
       if (pg.members[pg.members.length - 1]!.var !== a.name) continue; // only a group's output can feed a consumer
-      const merged = mergePattern(pg.pattern, group.pattern, mod, pg);
+      const merged = mergePattern(mod, pg, group.pattern);
       if (!merged) continue;
       group = { members: [...pg.members, ...group.members.filter((m) => !pg.members.includes(m))], pattern: merged, id: pg.id };
       for (const m of group.members) groupOf.set(m.var, group);
@@ -75,16 +76,17 @@ function fuseBlock(mod: IRModule, blk: BindingBlock, uses: Map<string, number>, 
   return { ...blk, bindings: out };
 }
 
-function mergePattern(producer: OpPattern, consumer: OpPattern, mod: IRModule, pg: Group): OpPattern | null {
+function mergePattern(mod: IRModule, pg: Group, consumer: OpPattern): OpPattern | null {
+  const producer = pg.pattern;
   if (INJECTIVE.includes(producer) && INJECTIVE.includes(consumer)) {
     return INJECTIVE[Math.max(INJECTIVE.indexOf(producer), INJECTIVE.indexOf(consumer))]!;
   }
   if (producer === 'out_elementwise_fusable' && EPILOGUE.includes(consumer)) {
     // The reduction must be a single-block kernel for the schedule rules to fold the epilogue in.
-    const master = pg.members[0]!;
-    return master.value.k === 'call_tir' ? 'out_elementwise_fusable' : null;
+    const master = pg.members[0]!.value;
+    const fn = master.k === 'call_tir' ? mod.tir[master.fn] : undefined;
+    return fn && collectBlocks(fn.body).length === 1 ? 'out_elementwise_fusable' : null;
   }
-  void mod;
   return null;
 }
 

@@ -6,7 +6,7 @@
  */
 import { RelaxError, withLocation } from '../../diagnostics/index.js';
 import type { Binding, IRModule, StructInfo } from '../ir/types.js';
-import { mapFunctions, freshName } from '../ir/util.js';
+import { mapFunctions } from '../ir/util.js';
 import { getOp, hasOp } from '../ops/registry.js';
 import type { PrimFunc } from '../tir/types.js';
 import type { Pass } from './pass.js';
@@ -56,4 +56,3 @@ function constSinfo(mod: IRModule, name: string): StructInfo {
   return { k: 'tensor', dtype: t.dtype, shape: t.shape.map((d) => ({ k: 'int', value: d, dtype: 'int64' })) };
 }
 
-export { freshName };

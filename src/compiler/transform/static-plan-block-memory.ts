@@ -41,6 +41,8 @@ export const staticPlanBlockMemory: Pass = {
       const taken = new Set([...f.params.map((p) => p.name), ...bs.map((b) => b.var)]);
       const free: { key: string; storage: string }[] = [];
       const storageOf = new Map<string, string>();
+      /** Byte-size expression (as a key) of each planned tensor. */
+      const keyOf = new Map<string, string>();
       const out: Binding[] = [];
       bs.forEach((b, i) => {
         const v = b.value;
@@ -48,6 +50,7 @@ export const staticPlanBlockMemory: Pass = {
           const dtype = b.sinfo.dtype as DType;
           const bytes = mul(product(b.sinfo.shape), int(DTYPE_BYTES[dtype]));
           const key = JSON.stringify(bytes);
+          keyOf.set(b.var, key);
           const returned = last.get(b.var) === Infinity;
           const idx = returned ? -1 : free.findIndex((x) => x.key === key);
           let storage: string;
@@ -64,10 +67,7 @@ export const staticPlanBlockMemory: Pass = {
         }
         out.push(b);
         for (const [t, s] of storageOf) {
-          if (last.get(t) === i && !free.some((x) => x.storage === s)) {
-            const tb = bs.find((x) => x.var === t)!;
-            if (tb.sinfo.k === 'tensor') free.push({ key: JSON.stringify(mul(product(tb.sinfo.shape), int(DTYPE_BYTES[tb.sinfo.dtype]))), storage: s });
-          }
+          if (last.get(t) === i && !free.some((x) => x.storage === s)) free.push({ key: keyOf.get(t)!, storage: s });
         }
       });
       return { ...f, blocks: [{ dataflow: false, bindings: out }] };
