@@ -9,6 +9,7 @@ import { describe, expect, test } from 'vitest';
 import { isRelaxError } from '../../src/diagnostics/index.js';
 import { decodeTensorProto } from '../../src/formats/tensor-proto.js';
 import type { HostTensor } from '../../src/formats/tensor.js';
+import { CONVERTERS, supportedOnnxOps } from '../../src/compiler/frontend/onnx/converters/index.js';
 import { importOnnx } from '../../src/compiler/frontend/onnx/import.js';
 import { loadOnnx } from '../../src/compiler/frontend/onnx/load.js';
 import { dispatchSortScan } from '../../src/compiler/transform/dispatch-sort-scan.js';
@@ -17,9 +18,9 @@ import { compare, evaluate } from './evaluate.js';
 import { constantize } from './onnx-builder.js';
 
 const ROOT = '/work/shared/conformance/onnx-node';
-const OPS = new Set(['Gemm', 'MatMul', 'Add', 'Mul', 'Relu', 'Clip', 'Softmax', 'Reshape', 'Transpose', 'Constant', 'Identity', 'CumSum', 'TopK']);
-/** Inputs that relax requires to be constants; the runner also checks these tests with them folded in. */
-const CONST_INPUTS: Record<string, number[]> = { Clip: [1, 2], Reshape: [1] };
+const OPS = new Set(supportedOnnxOps());
+/** Inputs that relax requires to be constants (the converter's `constInputs`); such tests also run with them folded in. */
+const constInputs = (op: string): readonly number[] | undefined => CONVERTERS[op]?.constInputs;
 /** Tests of supported ops that use unsupported features (checked to fail with a diagnostic naming them). */
 const EXPECTED_UNSUPPORTED: Record<string, string> = { test_identity_sequence: 'sequence' };
 
@@ -82,7 +83,7 @@ describe.skipIf(rows.length === 0)('onnx-node conformance', () => {
       return;
     }
     // Only inputs relax requires to be constant may make a supported op unsupported.
-    const idx = CONST_INPUTS[op];
+    const idx = constInputs(op);
     expect(idx, `${name} is unsupported but ${op} has no constant-only inputs`).toBeDefined();
     const inputNames = loadOnnx(bytes).graph.inputs.map((v) => v.name);
     const files = dataFiles(dir, 'input_');

@@ -42,6 +42,7 @@ export const ELEMENTWISE_CONVERTERS: ConverterTable = {
   },
   Clip: {
     attrs: ['min', 'max', 'consumed_inputs'],
+    constInputs: [1, 2],
     convert(ctx: ConvertCtx) {
       const x = ctx.required(0, 'input');
       let lo: number | null, hi: number | null;

@@ -59,6 +59,7 @@ function resolveShape(ctx: ConvertCtx, input: readonly Expr[], target: readonly 
 export const SHAPE_CONVERTERS: ConverterTable = {
   Reshape: {
     attrs: ['allowzero', 'shape', 'consumed_inputs'],
+    constInputs: [1],
     convert(ctx: ConvertCtx) {
       const x = ctx.required(0, 'data');
       const info = tensorInfo(ctx, x, 'data');

@@ -35,6 +35,13 @@ export interface ConvertCtx {
 export interface Converter {
   /** Attribute names this converter understands; any other attribute is reported as unsupported. */
   readonly attrs: readonly string[];
+  /**
+   * Inputs whose values the compiler needs at build time because they decide output shapes or ranks (Reshape's
+   * shape, Squeeze's axes...). They must be initializers, Constant outputs, or graph inputs bound to values at
+   * build time; the converter reports them as unsupported otherwise. Tools (the conformance runner, tests) read
+   * this list to know which inputs to bind.
+   */
+  readonly constInputs?: readonly number[];
   convert(ctx: ConvertCtx): void;
 }
 
