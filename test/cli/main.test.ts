@@ -135,7 +135,7 @@ describe('relax build', () => {
     const ci = io(p.dir, { tty: true, env: { CI: 'true' } });
     expect(await main(['build', '--force'], ci.io)).toBe(0);
     expect(ci.stdout()).not.toContain('\r');
-    expect(ci.stdout()).toContain('built (forced)');
+    expect(ci.stdout()).toContain('built (--force)');
   });
 
   it('--watch reports watch-ready and ends cleanly when stopped', async () => {
