@@ -116,7 +116,8 @@ export function createPool(opts: PoolOptions = {}): WorkerPool {
     };
     signal?.addEventListener('abort', onAbort, { once: true });
     queue.push(w);
-    next();
+    // Jobs that arrive together are queued together before the first is started (so priority can act).
+    setImmediate(next);
   });
 
   return {

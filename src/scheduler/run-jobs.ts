@@ -68,7 +68,30 @@ export function safeEmit(listener: BuildEventListener | undefined): BuildEventLi
 
 export async function runJobs(ctx: RunContext, jobs: readonly PlannedJob[]): Promise<RunSummary> {
   const t0 = performance.now();
-  const outcomes = await Promise.all(jobs.map((job) => runOne(ctx, job)));
+  // Misses wait until every job's cache lookup is done, so the pool sees them all and can start the largest first.
+  let pending = jobs.length;
+  let release!: () => void;
+  const allLooked = new Promise<void>((r) => { release = r; });
+  const arrive = (): void => {
+    if (--pending === 0) release();
+  };
+  const outcomes = await Promise.all(jobs.map(async (job) => {
+    let arrived = false;
+    const once = (): void => {
+      if (!arrived) {
+        arrived = true;
+        arrive();
+      }
+    };
+    try {
+      return await runOne(ctx, job, async () => {
+        once();
+        await allLooked;
+      });
+    } finally {
+      once();
+    }
+  }));
   const count = (s: JobStatus) => outcomes.filter((o) => o.status === s).length;
   const summary: RunSummary = {
     ok: count('failed') === 0,
@@ -83,7 +106,7 @@ export async function runJobs(ctx: RunContext, jobs: readonly PlannedJob[]): Pro
 
 const ms = (t0: number): number => Math.round((performance.now() - t0) * 10) / 10;
 
-async function runOne(ctx: RunContext, job: PlannedJob): Promise<JobOutcome> {
+async function runOne(ctx: RunContext, job: PlannedJob, lookedUp: () => Promise<void>): Promise<JobOutcome> {
   const t0 = performance.now();
   const base = { id: job.id, model: job.model, target: job.target.name };
   const aborted = (): JobOutcome => ({ ...base, status: 'aborted', ms: ms(t0), diagnostics: [], passes: [] });
@@ -130,7 +153,9 @@ async function runOne(ctx: RunContext, job: PlannedJob): Promise<JobOutcome> {
       ctx.emit({ type: 'job-done', model: job.model, target: job.target.name, cached: true, reason: look.reason, ms: t, dir, passes: [], schedule: [], warnings: [] });
       return { ...base, status: 'cached', reason: look.reason, ms: t, dir, key: key.key, diagnostics: [], passes: [] };
     }
-    return await compileAndStore(ctx, job, key, look.reason, dir, t0, base, fail, aborted);
+    const priority = await stat(job.modelPath).then((st) => st.size, () => 0);
+    await lookedUp();
+    return await compileAndStore(ctx, job, key, look.reason, dir, t0, base, fail, aborted, priority);
   } catch (e) {
     if (e instanceof JobAborted) return aborted();
     return fail([writeDiagnostic(e, where)], { key: key.key });
@@ -142,6 +167,7 @@ async function compileAndStore(
   base: { id: string; model: string; target: string },
   fail: (d: readonly Diagnostic[], extra?: { reason?: MissReason; key?: string }) => JobOutcome,
   aborted: () => JobOutcome,
+  priority: number,
 ): Promise<JobOutcome> {
   const tmpDir = await mkdtemp(path.join(os.tmpdir(), `relax-${job.model}-${job.target.name}-`));
   let result: CompileResult;
@@ -150,7 +176,6 @@ async function compileAndStore(
       model: job.model, modelPath: job.modelPath, modelSource: job.modelSource, target: job.target, pipeline: job.pipeline, tmpDir,
       ...(ctx.objectCacheDir ? { objectCacheDir: ctx.objectCacheDir } : {}),
     };
-    const priority = await stat(job.modelPath).then((s) => s.size, () => 0);
     result = await ctx.pool().run(cjob, { ...(ctx.signal ? { signal: ctx.signal } : {}), priority });
   } catch (e) {
     if (e instanceof JobAborted) return aborted();
