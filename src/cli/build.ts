@@ -1,6 +1,4 @@
-/** `relax build [--config F] [--json] [--jobs N] [--filter P]... [--force] [--watch]` */
-import { build } from '../scheduler/build.js';
-import { watch } from '../scheduler/watch.js';
+/** `relax build [--config F] [--json] [--jobs N] [--filter P]... [--force] [--watch] [--explain] [--cache-dir D]` */
 import { bool, parse, positiveInt, str, strs } from './args.js';
 import { EXIT_FAILED, EXIT_OK, reportError } from './errors.js';
 import { outputMode, type CliIO } from './io.js';
@@ -11,13 +9,15 @@ export const BUILD_USAGE = `Usage: relax build [options]
 Compiles every model x target in the config into <outDir>/<model>/<target>/.
 
 Options:
-  -c, --config FILE   use this config file instead of discovering one
-  -f, --filter GLOB   only jobs whose model or model:target matches (repeatable)
-  -j, --jobs N        worker threads (default: available parallelism)
-      --force         ignore the cache and rebuild every selected job
-  -w, --watch         rebuild affected jobs when the config or a model changes
-      --json          NDJSON events on stdout (human messages on stderr)
-  -h, --help          show this help
+  -c, --config FILE     use this config file instead of discovering one
+  -f, --filter GLOB     only jobs whose model or model:target matches (repeatable; also comma-separated)
+  -j, --jobs N          worker threads (default: available parallelism)
+      --force           ignore the cache and rebuild every selected job
+  -w, --watch           rebuild affected jobs when the config, a file it imports or a model changes
+      --explain         say why each job was rebuilt or reused
+      --cache-dir DIR   build cache folder (default: the config's cacheDir, node_modules/.cache/relax)
+      --json            NDJSON events on stdout (human messages on stderr)
+  -h, --help            show this help
 
 Exit codes: 0 all jobs built, 1 some job failed (the others are still written), 2 usage or config error.`;
 
@@ -28,28 +28,34 @@ export async function buildCommand(argv: readonly string[], io: CliIO): Promise<
     jobs: { type: 'string', short: 'j' },
     force: { type: 'boolean' },
     watch: { type: 'boolean', short: 'w' },
+    explain: { type: 'boolean' },
+    'cache-dir': { type: 'string' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   }, BUILD_USAGE);
-  const values = { config: str(raw.config), filter: strs(raw.filter), jobs: str(raw.jobs), force: bool(raw.force), watch: bool(raw.watch), json: bool(raw.json), help: bool(raw.help) };
-  if (values.help) {
+  if (bool(raw.help)) {
     io.stdout.write(`${BUILD_USAGE}\n`);
     return EXIT_OK;
   }
-  const json = values.json === true;
-  const report = createReporter(io, outputMode(io, json));
+  const json = bool(raw.json);
+  const filter = strs(raw.filter).flatMap((f) => f.split(',')).map((f) => f.trim()).filter(Boolean);
+  const cacheDir = str(raw['cache-dir']);
+  const config = str(raw.config);
+  const report = createReporter(io, outputMode(io, json), { explain: bool(raw.explain) });
   try {
-    const jobs = positiveInt(values.jobs, '--jobs', BUILD_USAGE);
+    const jobs = positiveInt(str(raw.jobs), '--jobs', BUILD_USAGE);
     const opts = {
       cwd: io.cwd,
-      ...(values.config ? { config: values.config } : {}),
-      ...(values.filter.length ? { filter: values.filter } : {}),
-      ...(values.force ? { force: true } : {}),
+      ...(config ? { config } : {}),
+      ...(filter.length ? { filter } : {}),
+      ...(bool(raw.force) ? { force: true } : {}),
       ...(jobs ? { jobs } : {}),
+      ...(cacheDir ? { cacheDir } : {}),
       ...(io.workerModule ? { workerModule: io.workerModule } : {}),
       onEvent: report,
     };
-    if (values.watch) {
+    if (bool(raw.watch)) {
+      const { watch } = await import('../scheduler/watch.js');
       const handle = await watch(opts);
       await new Promise<void>((resolve) => {
         const stop = (): void => resolve();
@@ -65,6 +71,7 @@ export async function buildCommand(argv: readonly string[], io: CliIO): Promise<
       report.finish();
       return EXIT_OK;
     }
+    const { build } = await import('../scheduler/build.js');
     const summary = await build(opts);
     report.finish();
     return summary.ok ? EXIT_OK : EXIT_FAILED;

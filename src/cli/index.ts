@@ -3,19 +3,20 @@
  * 0 success, 1 a job (or run) failed, 2 usage or config error. RelaxErrors print as diagnostics, never stacks.
  */
 import { compilerVersion } from '../scheduler/toolchains.js';
-import { buildCommand } from './build.js';
 import { EXIT_OK, EXIT_USAGE, UsageError, reportError } from './errors.js';
 import { defaultIO, line, type CliIO } from './io.js';
-import { pipelineCommand } from './pipeline.js';
-import { runCommand } from './run.js';
 import { USAGE } from './usage.js';
 
 export type { CliIO } from './io.js';
 
-const COMMANDS: Readonly<Record<string, (argv: readonly string[], io: CliIO) => Promise<number>>> = {
-  build: buildCommand,
-  run: runCommand,
-  pipeline: pipelineCommand,
+type Command = (argv: readonly string[], io: CliIO) => Promise<number>;
+
+/** Commands are imported on use: `relax build` never loads the runtime, `relax run` never loads the scheduler. */
+const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
+  build: async () => (await import('./build.js')).buildCommand,
+  run: async () => (await import('./run.js')).runCommand,
+  pipeline: async () => (await import('./pipeline.js')).pipelineCommand,
+  cache: async () => (await import('./cache.js')).cacheCommand,
 };
 
 export async function main(argv: readonly string[], io: Partial<CliIO> = {}): Promise<number> {
@@ -34,9 +35,9 @@ export async function main(argv: readonly string[], io: Partial<CliIO> = {}): Pr
       line(ctx.stdout, compilerVersion());
       return EXIT_OK;
     }
-    const command = COMMANDS[cmd];
-    if (!command) throw new UsageError(`unknown command '${cmd}'`, USAGE);
-    return await command(rest, ctx);
+    const load = Object.hasOwn(COMMANDS, cmd) ? COMMANDS[cmd] : undefined;
+    if (!load) throw new UsageError(`unknown command '${cmd}'`, USAGE);
+    return await (await load())(rest, ctx);
   } catch (e) {
     return reportError(ctx, e);
   }

@@ -16,11 +16,23 @@ export interface Reporter {
   finish(): void;
 }
 
+export function formatBytes(n: number): string {
+  if (n >= 1024 ** 3) return `${(n / 1024 ** 3).toFixed(2)} GiB`;
+  if (n >= 1024 ** 2) return `${(n / 1024 ** 2).toFixed(1)} MiB`;
+  if (n >= 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${n} B`;
+}
+
+export interface ReporterOptions {
+  /** Say why each job was rebuilt or reused (also for cache hits). */
+  readonly explain?: boolean;
+}
+
 export function formatMs(ms: number): string {
   return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms)} ms`;
 }
 
-export function createReporter(io: CliIO, mode: OutputMode): Reporter {
+export function createReporter(io: CliIO, mode: OutputMode, opts: ReporterOptions = {}): Reporter {
   if (mode === 'json') {
     const r = ((e: BuildEvent) => {
       const { type, ...rest } = e;
@@ -43,6 +55,7 @@ export function createReporter(io: CliIO, mode: OutputMode): Reporter {
   const running = new Set<string>();
   let statusShown = false;
   let done: JobDoneEvent[] = [];
+  let watching = false;
 
   const clearStatus = (): void => {
     if (statusShown) io.stdout.write('\r\x1b[K');
@@ -76,7 +89,7 @@ export function createReporter(io: CliIO, mode: OutputMode): Reporter {
         running.delete(`${e.model}:${e.target}`);
         finished++;
         done.push(e);
-        const what = e.cached ? color('dim', 'cached') : `built (${e.reason})`;
+        const what = e.cached ? color('dim', opts.explain ? `cached (${e.reason})` : 'cached') : `built (${e.reason})`;
         print(`${color('green', '✓')} ${e.model}:${e.target}  ${what}  ${formatMs(e.ms)}  ${color('dim', rel(e.dir))}`);
         for (const w of e.warnings) print(indent(formatDiagnostic(w)));
         break;
@@ -84,25 +97,29 @@ export function createReporter(io: CliIO, mode: OutputMode): Reporter {
       case 'job-error':
         running.delete(`${e.model}:${e.target}`);
         finished++;
-        print(`${color('red', '✗')} ${e.model}:${e.target}  ${color('red', e.code)}  ${formatMs(e.ms)}`);
+        print(`${color('red', '✗')} ${e.model}:${e.target}  ${color('red', e.code)}  ${formatMs(e.ms)}${opts.explain && e.reason ? `  (compiled: ${e.reason})` : ''}`);
         print(indent(formatDiagnostic(diag(e))));
         for (const d of e.diagnostics.slice(1)) print(indent(formatDiagnostic(d)));
         break;
       case 'build-done': {
+        const total = e.built + e.cached + e.failed;
         const parts = [`${e.built} built`, `${e.cached} cached`, e.failed ? color('red', `${e.failed} failed`) : '0 failed'];
-        print(`${e.failed ? color('red', 'relax: build finished with errors:') : color('green', 'relax: done:')} ${parts.join(', ')} in ${formatMs(e.ms)}`);
-        const slow = done.filter((d) => !d.cached).sort((a, b) => b.ms - a.ms).slice(0, 3);
-        if (slow.length > 1 || (slow.length === 1 && e.built + e.cached > 1)) {
-          print(`  slowest: ${slow.map((d) => `${d.model}:${d.target} ${formatMs(d.ms)}`).join(', ')}`);
-        }
-        const passes = slow[0]?.passes.slice().sort((a, b) => b.ms - a.ms).slice(0, 3) ?? [];
-        if (passes.length > 0) print(`  slowest passes (${slow[0]!.model}:${slow[0]!.target}): ${passes.map((p) => `${p.pass} ${formatMs(p.ms)}`).join(', ')}`);
+        const hits = total > 0 ? ` (cache hits ${e.cached}/${total})` : '';
+        const head = e.failed ? color('red', 'relax: build finished with errors:') : color('green', 'relax: done:');
+        const when = watching ? color('dim', ` at ${new Date().toTimeString().slice(0, 8)}`) : '';
+        print(`${head} ${parts.join(', ')}${hits} in ${formatMs(e.ms)}${when}`);
+        const slow = (e.slowest ?? done.map((d) => ({ id: `${d.model}:${d.target}`, ms: d.ms })).sort((a, b) => b.ms - a.ms).slice(0, 3));
+        if (total > 1 && slow.length > 0) print(`  slowest: ${slow.map((d) => `${d.id} ${formatMs(d.ms)}`).join(', ')}`);
+        const built = done.filter((d) => !d.cached).sort((a, b) => b.ms - a.ms);
+        const passes = built[0]?.passes.slice().sort((a, b) => b.ms - a.ms).slice(0, 3) ?? [];
+        if (passes.length > 0) print(`  slowest passes (${built[0]!.model}:${built[0]!.target}): ${passes.map((p) => `${p.pass} ${formatMs(p.ms)}`).join(', ')}`);
         break;
       }
       case 'build-error':
         print(formatDiagnostic(diag(e)));
         break;
       case 'watch-ready':
+        watching = true;
         print(color('cyan', `relax: watching ${e.files.length} file${e.files.length === 1 ? '' : 's'} (Ctrl-C to stop)`));
         break;
       case 'rebuild-start':

@@ -3,9 +3,11 @@ export const USAGE = `Usage: relax <command> [options]
 
 Commands:
   build              compile every model x target in the config (incremental, cached)
-                     [--config F] [--json] [--jobs N] [--filter GLOB]... [--force] [--watch]
+                     [--config F] [--json] [--jobs N] [--filter GLOB]... [--force] [--watch] [--explain]
+                     [--cache-dir DIR]
   run DIR            run a built artifact on TensorProto inputs
                      --input NAME=FILE.pb ... [--out OUTDIR] [--device cpu|webgpu|cuda]
+  cache prune|clean  shrink the build cache to its size cap, or remove it [--json] [--cache-dir DIR] [--config F]
   pipeline           show which pipeline a target resolves to, why, and its passes
                      --target T [--model M] [--config F] [--json]
 

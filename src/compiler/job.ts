@@ -17,6 +17,11 @@ export interface CompileJob {
   readonly pipeline: PipelineRecord;
   /** A private scratch directory the worker may write to (toolchains need files). */
   readonly tmpDir: string;
+  /**
+   * A content-addressed store of compiled kernel objects shared by all jobs and workers (cc/nvcc output keyed by
+   * source + flags + toolchain); absent: compile every time. (Additive, scheduler session 2.)
+   */
+  readonly objectCacheDir?: string;
 }
 
 export interface ArtifactFile {

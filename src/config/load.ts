@@ -47,6 +47,8 @@ export interface LoadedConfig {
   readonly dir: string;
   readonly outDir: string;
   readonly cacheDir: string;
+  /** Cache size cap (bytes); undefined: the scheduler's default (2 GiB). */
+  readonly cacheMaxBytes?: number;
   readonly models: readonly ModelSpec[];
   /** Top-level targets (what models without their own `targets` build for). */
   readonly targets: readonly TargetSpec[];
@@ -184,6 +186,7 @@ export function validateConfig(raw: unknown, file: string, cwd: string = process
     dir,
     outDir: path.resolve(dir, cfg.outDir),
     cacheDir: path.resolve(dir, cfg.cacheDir),
+    ...(cfg.cacheMaxBytes !== undefined ? { cacheMaxBytes: cfg.cacheMaxBytes } : {}),
     models,
     targets: topTargets,
     pipeline: cfg.pipeline as PipelineEntry,

@@ -106,6 +106,7 @@ export const modelEntrySchema = z.union([modelString, modelObject]);
 export const configSchema = z.strictObject({
   outDir: z.string({ error: (iss) => `expected a directory path, got ${shown(iss.input)}` }).min(1).default('dist'),
   cacheDir: z.string({ error: (iss) => `expected a directory path, got ${shown(iss.input)}` }).min(1).default('node_modules/.cache/relax'),
+  cacheMaxBytes: z.number({ error: (iss) => `expected cacheMaxBytes (a number of bytes), got ${shown(iss.input)}` }).int().nonnegative().optional(),
   models: z
     .record(z.string(), modelEntrySchema, { error: (iss) => (iss.input === undefined ? 'expected `models`: an object mapping model names to .onnx paths' : `expected an object mapping model names to .onnx paths, got ${shown(iss.input)}`) })
     .superRefine((models, ctx) => {
@@ -129,6 +130,8 @@ export interface RelaxConfig {
   outDir?: string;
   /** Build cache, relative to the config file. Default `node_modules/.cache/relax`. */
   cacheDir?: string;
+  /** Cache size cap in bytes; least recently used entries are pruned after builds. Default 2 GiB. */
+  cacheMaxBytes?: number;
   models: Record<string, ModelEntry>;
   /** Default `['cpu']`. A model's own `targets` replace these. */
   targets?: TargetEntry[];

@@ -1,17 +1,26 @@
 /**
- * The build API: load config, plan, run every job (cache or worker), write artifacts atomically, emit events.
+ * The build API: plan (from the plan snapshot when the config is unchanged, else load the config), key every
+ * job, serve hits from the cache, compile misses on worker threads, write artifacts atomically, emit events.
  * Config and planning problems reject with a RelaxError (the CLI exits 2); job failures are reported per job
  * and in the summary (exit 1), and never stop the other jobs.
+ *
+ * A no-op build loads neither the config evaluator nor the compiler nor piscina: it stats the config's files
+ * (snapshot), stats relax's own files (compiler identity memo), stats the toolchain binaries (version memo),
+ * stats the model files (hash memo), reads each job's cache record and stats its artifact files.
  */
 import path from 'node:path';
-import { loadConfig, type LoadedConfig } from '../config/load.js';
+import type { LoadedConfig } from '../config/load.js';
 import { BuildCache } from './cache.js';
-import { loadHashMemo, saveHashMemo } from './hash.js';
+import { compilerIdentity } from './compiler-id.js';
+import { configDependencies } from './config-deps.js';
 import type { BuildEventListener } from './events.js';
-import { planJobs, type PlannedJob } from './plan.js';
+import { loadHashMemo, saveHashMemo } from './hash.js';
+import type { PlannedJob } from './plan.js';
 import { createPool, defaultPoolSize, type WorkerPool } from './pool.js';
+import { DEFAULT_CACHE_MAX_BYTES, pruneCache } from './prune.js';
 import { runJobs, safeEmit, type JobOutcome } from './run-jobs.js';
-import { compilerVersion, toolchainVersions } from './toolchains.js';
+import { discoverConfig, readSnapshot, stampDeps, writeSnapshot, type SnapshotConfig } from './snapshot.js';
+import { ToolchainProbe } from './toolchains.js';
 import { cleanStaleTemps } from './write.js';
 
 export interface BuildOptions {
@@ -21,12 +30,19 @@ export interface BuildOptions {
   readonly config?: string;
   /** Globs over `model` or `model:target`. */
   readonly filter?: readonly string[];
-  /** Ignore the cache (every job rebuilt, reason 'forced'). */
+  /** Ignore the cache and the plan snapshot (every job rebuilt, reason '--force'). */
   readonly force?: boolean;
   /** Worker threads; default os.availableParallelism(). */
   readonly jobs?: number;
+  /** Cache folder (`--cache-dir`), relative to cwd; overrides the config's `cacheDir`. */
+  readonly cacheDir?: string;
+  /** Heap limit per worker thread in MiB (a worker over it fails its job, not the build). */
+  readonly memoryLimitMb?: number;
+  /** Reuse the plan snapshot when the config's files are unchanged (default true). */
+  readonly snapshot?: boolean;
   /** Absolute path or URL of a module whose default export is `(job) => Promise<CompileResult>` (tests). */
   readonly workerModule?: string | URL;
+  /** Receives every event (the same objects `--json` prints, with `type` for the CLI's `event`). */
   readonly onEvent?: BuildEventListener;
   readonly signal?: AbortSignal;
 }
@@ -39,7 +55,10 @@ export interface BuildSummary {
   readonly ms: number;
   readonly config: string | undefined;
   readonly outDir: string;
+  readonly cacheDir: string;
   readonly jobs: readonly JobOutcome[];
+  /** Whether the plan came from the snapshot (the config was not evaluated). */
+  readonly fromSnapshot: boolean;
 }
 
 export interface PreparedBuild {
@@ -47,9 +66,10 @@ export interface PreparedBuild {
   readonly jobs: readonly PlannedJob[];
 }
 
-/** Loads the config and plans its jobs (throws RelaxError for config/plan problems). */
+/** Loads the config and plans its jobs (throws RelaxError for config/plan problems). Loads the heavy modules. */
 export async function prepareBuild(options: Pick<BuildOptions, 'cwd' | 'config' | 'filter'>): Promise<PreparedBuild> {
   const cwd = path.resolve(options.cwd ?? process.cwd());
+  const [{ loadConfig }, { planJobs }] = await Promise.all([import('../config/load.js'), import('./plan.js')]);
   const config = await loadConfig({ cwd, ...(options.config ? { configFile: options.config } : {}) });
   const jobs = planJobs(config, { cwd, ...(options.filter ? { filter: options.filter } : {}) });
   return { config, jobs };
@@ -60,32 +80,79 @@ export function poolSize(requested: number | undefined, jobCount: number): numbe
   return Math.max(1, Math.min(n, Math.max(1, jobCount)));
 }
 
+/** Where memo files live: `--cache-dir`, else the default cache folder beside the config. */
+export function stateDir(cwd: string, cacheDir: string | undefined, configFile: string | undefined): string | undefined {
+  if (cacheDir) return path.resolve(cwd, cacheDir);
+  return configFile ? path.join(path.dirname(configFile), 'node_modules', '.cache', 'relax') : undefined;
+}
+
+export interface Planned {
+  readonly config: SnapshotConfig;
+  readonly jobs: readonly PlannedJob[];
+  readonly fromSnapshot: boolean;
+}
+
+/** The plan, from the snapshot when valid, else by loading the config (and then saving a snapshot). */
+export async function planBuild(options: BuildOptions, relax: string): Promise<Planned> {
+  const cwd = path.resolve(options.cwd ?? process.cwd());
+  const req = { cwd, ...(options.config ? { config: options.config } : {}), ...(options.filter ? { filter: options.filter } : {}), ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}) };
+  if (options.snapshot !== false && !options.force) {
+    const snap = await readSnapshot(req, relax);
+    if (snap) return { config: snap.config, jobs: snap.jobs, fromSnapshot: true };
+  }
+  const found = discoverConfig(cwd, options.config);
+  const deps = found ? stampDeps(configDependencies(found)) : {};
+  const { config, jobs } = await prepareBuild(options);
+  const snapConfig: SnapshotConfig = {
+    ...(config.file ? { file: config.file } : {}),
+    outDir: config.outDir,
+    cacheDir: options.cacheDir ? path.resolve(cwd, options.cacheDir) : config.cacheDir,
+    cacheMaxBytes: config.cacheMaxBytes ?? DEFAULT_CACHE_MAX_BYTES,
+  };
+  if (config.file && config.file === found) await writeSnapshot(req, relax, snapConfig, deps, jobs);
+  return { config: snapConfig, jobs, fromSnapshot: false };
+}
+
 export async function build(options: BuildOptions = {}): Promise<BuildSummary> {
   const t0 = performance.now();
+  const cwd = path.resolve(options.cwd ?? process.cwd());
   const emit = safeEmit(options.onEvent);
-  const { config, jobs } = await prepareBuild(options);
-  const cache = new BuildCache(config.cacheDir);
-  const memoFile = path.join(config.cacheDir, 'file-hashes.json');
-  const [toolchains] = await Promise.all([toolchainVersions(), cleanStaleTemps(config.outDir), cache.cleanStale(), loadHashMemo(memoFile)]);
+  const state = stateDir(cwd, options.cacheDir, discoverConfig(cwd, options.config));
+  const compiler = await compilerIdentity(state && path.join(state, 'compiler.json'));
+  const { config, jobs, fromSnapshot } = await planBuild(options, compiler);
+  const cacheDir = config.cacheDir;
+  const probe = new ToolchainProbe(path.join(state ?? cacheDir, 'toolchains.json'));
+  const memoFile = path.join(cacheDir, 'file-hashes.json');
+  const [toolchains] = await Promise.all([probe.versions(new Set(jobs.map((j) => j.target.kind))), cleanStaleTemps(config.outDir), loadHashMemo(memoFile)]);
+  const cache = new BuildCache(cacheDir);
   const size = poolSize(options.jobs, jobs.length);
   emit({ type: 'build-start', ...(config.file ? { config: config.file } : {}), jobs: jobs.map((j) => j.id), threads: size });
   let pool: WorkerPool | undefined;
   try {
-    pool = createPool({ size, ...(options.workerModule ? { workerModule: options.workerModule } : {}) });
     const run = await runJobs({
       outDir: config.outDir,
       cache,
-      pool,
-      toolchains,
-      compiler: compilerVersion(),
+      pool: () => (pool ??= createPool({
+        size,
+        ...(options.workerModule ? { workerModule: options.workerModule } : {}),
+        ...(options.memoryLimitMb ? { memoryLimitMb: options.memoryLimitMb } : {}),
+      })),
+      env: { toolchains, compiler },
+      objectCacheDir: path.join(cacheDir, 'objects'),
       ...(options.force ? { force: true } : {}),
       emit,
       ...(options.signal ? { signal: options.signal } : {}),
     }, jobs);
-    await saveHashMemo(memoFile, jobs.flatMap((j) => [j.modelPath, ...j.dataCandidates])).catch(() => undefined);
+    await Promise.all([
+      saveHashMemo(memoFile, jobs.flatMap((j) => j.inputFiles.map((f) => f.path))).catch(() => undefined),
+      probe.save(),
+      // Only a build that stored something can have grown the cache.
+      run.built > 0 ? pruneCache(cacheDir, config.cacheMaxBytes).then(() => cache.cleanStale()).catch(() => undefined) : undefined,
+    ]);
     const ms = Math.round(performance.now() - t0);
-    emit({ type: 'build-done', built: run.built, cached: run.cached, failed: run.failed, ms });
-    return { ok: run.ok, built: run.built, cached: run.cached, failed: run.failed, ms, config: config.file, outDir: config.outDir, jobs: run.jobs };
+    const slowest = [...run.jobs].filter((j) => j.status !== 'aborted').sort((a, b) => b.ms - a.ms).slice(0, 3).map((j) => ({ id: j.id, ms: j.ms }));
+    emit({ type: 'build-done', built: run.built, cached: run.cached, failed: run.failed, ms, slowest });
+    return { ok: run.ok, built: run.built, cached: run.cached, failed: run.failed, ms, config: config.file, outDir: config.outDir, cacheDir, jobs: run.jobs, fromSnapshot };
   } finally {
     await pool?.destroy();
   }

@@ -1,41 +1,52 @@
 /**
  * The content-addressed build cache.
  *
- * key = sha256(job id, model bytes + external data, resolved target and pipeline, compiler version, toolchains).
+ * key = sha256(job id, hashes of every input file, the job's resolved config, toolchain and compiler identities).
  * Layout under cacheDir:
- *   entries/<key>/index.json      { key, id, parts, files: [{ path, sha256, bytes }] }
+ *   entries/<key>/index.json      { key, id, inputs, files: [{ path, sha256, bytes }] }
  *   entries/<key>/files/<path>    the artifact files
- *   jobs/<model>/<target>.json    the job's latest key, its key parts (to say why it missed) and what was last
- *                                 written to outDir (a stat fingerprint, so an up-to-date artifact is not rewritten)
- * Entries are verified when read (every file's sha256): a corrupt entry is a miss, reported as such, and removed.
- * When outDir still holds exactly what the entry produced (stat fingerprint), the entry is not read at all.
+ *   jobs/<model>/<target>.json    the job's latest key and its inputs (to say why the next build missed) and what
+ *                                 was last written to outDir (a stat fingerprint, so an up-to-date artifact is not
+ *                                 rewritten nor read)
+ * Entries are verified when read (every file's sha256): a corrupt entry is a miss, reported as such, and replaced.
+ * Used entries get their index.json mtime bumped: prune.ts evicts least recently used entries first.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { ArtifactFile } from '../compiler/job.js';
 import { hashFile, sha256, stableStringify } from './hash.js';
 import type { PlannedJob } from './plan.js';
-import { toolchainsFor, type ToolchainVersions } from './toolchains.js';
+import { writeJsonAtomic } from './stamp.js';
+import { toolsFor, type ToolchainVersions } from './toolchains.js';
 import { removeDeadTemps } from './write.js';
 
-export type MissReason = 'no cache entry' | 'model changed' | 'config changed' | 'toolchain changed' | 'compiler changed' | 'forced' | 'corrupt entry';
+/** Why a job was built or reused: 'cache hit', 'no cache entry', 'model changed: models/mlp.onnx', '--force', ... */
+export type MissReason = string;
+export const CACHE_HIT = 'cache hit';
 
-export interface KeyParts {
-  /** Model bytes plus external data files. */
-  readonly model: string;
-  /** Job id, target data, pipeline record, model source. */
-  readonly config: string;
-  readonly toolchain: string;
+/** Everything the key is made of, kept per job so the next build can say what changed. */
+export interface KeyInputs {
+  /** Input file label -> sha256 of its bytes (model, external data that exists, bound files). */
+  readonly files: Readonly<Record<string, string>>;
+  /** source / target / pipeline hashes from the plan. */
+  readonly config: Readonly<Record<string, string>>;
+  /** Tool -> version identity (only the tools the target kind uses). */
+  readonly toolchain: Readonly<Record<string, string>>;
   readonly compiler: string;
 }
 
 export interface CacheKey {
   readonly key: string;
-  readonly parts: KeyParts;
-  /** Which input files went into `parts.model` (model first). */
-  readonly inputs: readonly string[];
+  readonly inputs: KeyInputs;
+  /** Absolute paths of the input files that went into the key (model first). */
+  readonly paths: readonly string[];
+}
+
+export interface KeyEnv {
+  readonly toolchains: Partial<ToolchainVersions>;
+  readonly compiler: string;
 }
 
 export interface CacheFileRecord {
@@ -44,11 +55,11 @@ export interface CacheFileRecord {
   readonly bytes: number;
 }
 
-interface EntryIndex {
-  readonly format: 1;
+export interface EntryIndex {
+  readonly format: 2;
   readonly key: string;
   readonly id: string;
-  readonly parts: KeyParts;
+  readonly inputs: KeyInputs;
   readonly files: readonly CacheFileRecord[];
 }
 
@@ -59,49 +70,65 @@ interface OutputStamp {
   readonly files: readonly { readonly path: string; readonly size: number; readonly mtimeMs: number }[];
 }
 
-interface JobRecord {
-  readonly format: 1;
+export interface JobRecord {
+  readonly format: 2;
   readonly id: string;
   readonly key: string;
-  readonly parts: KeyParts;
-  /** Recent keys, newest first; entries for keys that fall off are deleted. */
-  readonly history: readonly string[];
+  readonly inputs: KeyInputs;
   readonly output?: OutputStamp;
 }
 
 export type Lookup =
-  /** A hit: `upToDate` when outDir already holds it (then `files` is empty and nothing was read), else the verified files. */
-  | { readonly hit: true; readonly files: readonly ArtifactFile[]; readonly upToDate: boolean }
-  | { readonly hit: false; readonly reason: MissReason; readonly detail?: string };
+  /** A hit: `upToDate` when outDir already holds it (then `files` is empty and no artifact file was read). */
+  | { readonly hit: true; readonly files: readonly ArtifactFile[]; readonly upToDate: boolean; readonly reason: MissReason }
+  | { readonly hit: false; readonly reason: MissReason };
 
-const HISTORY = 3;
-
-/** The hash of the model's input bytes (model + external data that exist), and which files those were. */
-export async function hashModelInputs(job: Pick<PlannedJob, 'modelPath' | 'dataCandidates'>): Promise<{ hash: string; inputs: string[] }> {
-  const files = [job.modelPath, ...job.dataCandidates.filter((p) => existsSync(p))];
-  const parts: string[] = [];
-  for (const f of files) parts.push(`${path.basename(f)}\0${await hashFile(f)}`);
-  return { hash: sha256(parts.join('\n')), inputs: files };
+/** Hashes of the job's input files that exist (optional ones may be absent). */
+export async function hashModelInputs(job: Pick<PlannedJob, 'inputFiles'>): Promise<{ hash: string; files: Record<string, string>; paths: string[] }> {
+  const hashes = await Promise.all(job.inputFiles.map((f) => (f.optional && !existsSync(f.path) ? undefined : hashFile(f.path))));
+  const files: Record<string, string> = {};
+  const paths: string[] = [];
+  job.inputFiles.forEach((f, i) => {
+    if (hashes[i] === undefined) return;
+    files[f.label] = hashes[i]!;
+    paths.push(f.path);
+  });
+  return { hash: sha256(stableStringify(files)), files, paths };
 }
 
-export async function computeCacheKey(job: PlannedJob, env: { toolchains: ToolchainVersions; compiler: string }): Promise<CacheKey> {
-  const { hash: model, inputs } = await hashModelInputs(job);
-  const config = sha256(stableStringify({ id: job.id, model: job.model, modelSource: job.modelSource, target: job.target, pipeline: job.pipeline }));
-  const toolchain = sha256(stableStringify(toolchainsFor(job.target.kind, env.toolchains)));
-  const compiler = sha256(env.compiler);
-  const parts: KeyParts = { model, config, toolchain, compiler };
-  return { key: sha256(stableStringify(parts)), parts, inputs };
+export async function computeCacheKey(job: PlannedJob, env: KeyEnv): Promise<CacheKey> {
+  const { files, paths } = await hashModelInputs(job);
+  const toolchain: Record<string, string> = {};
+  for (const t of toolsFor(job.target.kind)) toolchain[t] = env.toolchains[t] ?? 'unknown';
+  const inputs: KeyInputs = { files, config: job.configInputs, toolchain, compiler: env.compiler };
+  return { key: sha256(stableStringify({ id: job.id, ...inputs })), inputs, paths };
+}
+
+const changedKeys = (a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): string[] =>
+  [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => a[k] !== b[k]).sort();
+
+/** Why `now` differs from the job's last key: the first differing group, with what in it changed. */
+export function explainChange(before: KeyInputs | undefined, now: KeyInputs): MissReason {
+  if (!before) return 'no cache entry';
+  const files = changedKeys(before.files ?? {}, now.files);
+  if (files.length) return `model changed: ${files.join(', ')}`;
+  const config = changedKeys(before.config ?? {}, now.config);
+  if (config.length) return `config changed: ${config.join(', ')}`;
+  if (before.compiler !== now.compiler) return 'compiler changed';
+  const tools = changedKeys(before.toolchain ?? {}, now.toolchain);
+  if (tools.length) return `toolchain changed: ${tools.join(', ')}`;
+  return 'no cache entry';
 }
 
 export class BuildCache {
   constructor(readonly dir: string) {}
 
-  /** Removes half-written entries and records of builds that were killed. */
+  /** Removes half-written entries of builds that were killed. */
   async cleanStale(): Promise<void> {
     await removeDeadTemps(path.join(this.dir, 'entries'), ['.tmp-']);
   }
 
-  private entryDir(key: string): string {
+  entryDir(key: string): string {
     return path.join(this.dir, 'entries', key);
   }
 
@@ -109,63 +136,62 @@ export class BuildCache {
     return path.join(this.dir, 'jobs', job.model, `${job.target.name}.json`);
   }
 
-  private async readRecord(job: Pick<PlannedJob, 'model' | 'target'>): Promise<JobRecord | undefined> {
+  async readRecord(job: Pick<PlannedJob, 'model' | 'target'>): Promise<JobRecord | undefined> {
     try {
       const r = JSON.parse(await readFile(this.recordPath(job), 'utf8')) as JobRecord;
-      return r && r.format === 1 && typeof r.key === 'string' ? r : undefined;
+      return r && r.format === 2 && typeof r.key === 'string' ? r : undefined;
     } catch {
       return undefined;
     }
   }
 
+  private async corrupt(dir: string, detail: string): Promise<Lookup> {
+    await rm(dir, { recursive: true, force: true });
+    return { hit: false, reason: `corrupt cache entry: ${detail} (rebuilt)` };
+  }
+
   /** Says whether the job can be served from the cache, and if not, why. */
   async lookup(job: PlannedJob, key: CacheKey, opts: { force?: boolean; artifactDir?: string } = {}): Promise<Lookup> {
-    if (opts.force) return { hit: false, reason: 'forced' };
-    const record = await this.readRecord(job);
+    if (opts.force) return { hit: false, reason: '--force' };
+    const [record, indexText] = await Promise.all([
+      this.readRecord(job),
+      readFile(path.join(this.entryDir(key.key), 'index.json'), 'utf8').catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? undefined : e)),
+    ]);
     const dir = this.entryDir(key.key);
+    if (indexText === undefined) {
+      if (existsSync(dir)) return this.corrupt(dir, 'index.json is missing');
+      return { hit: false, reason: explainChange(record?.key === key.key ? undefined : record?.inputs, key.inputs) };
+    }
     let index: EntryIndex | undefined;
     try {
-      index = JSON.parse(await readFile(path.join(dir, 'index.json'), 'utf8')) as EntryIndex;
+      if (indexText instanceof Error) throw indexText;
+      index = JSON.parse(indexText) as EntryIndex;
     } catch (e) {
-      if (existsSync(dir)) {
-        await rm(dir, { recursive: true, force: true });
-        return { hit: false, reason: 'corrupt entry', detail: `index.json unreadable: ${(e as Error).message}` };
-      }
+      return this.corrupt(dir, `index.json unreadable: ${(e as Error).message}`);
     }
-    if (index) {
-      if (index.key !== key.key || index.id !== job.id || !Array.isArray(index.files)) {
-        await rm(dir, { recursive: true, force: true });
-        return { hit: false, reason: 'corrupt entry', detail: 'index.json does not describe this entry' };
-      }
-      // The artifact in outDir is what this entry holds (same key, unchanged since we wrote it): nothing to read.
-      const upToDate = opts.artifactDir !== undefined && record?.output !== undefined && record.output.key === key.key
-        && record.output.dir === opts.artifactDir && (await stampMatches(record.output));
-      if (upToDate) return { hit: true, files: [], upToDate };
-      // Reading the entry: every file is checked against its sha256.
-      const files: ArtifactFile[] = [];
-      for (const f of index.files) {
-        let data: Uint8Array;
-        try {
-          data = new Uint8Array(await readFile(path.join(dir, 'files', f.path)));
-        } catch {
-          await rm(dir, { recursive: true, force: true });
-          return { hit: false, reason: 'corrupt entry', detail: `${f.path} is missing` };
-        }
-        if (data.byteLength !== f.bytes || sha256(data) !== f.sha256) {
-          await rm(dir, { recursive: true, force: true });
-          return { hit: false, reason: 'corrupt entry', detail: `${f.path} does not match its sha256` };
-        }
-        files.push({ path: f.path, data });
-      }
-      return { hit: true, files, upToDate };
+    if (!index || index.format !== 2 || index.key !== key.key || index.id !== job.id || !Array.isArray(index.files)) {
+      return this.corrupt(dir, 'index.json does not describe this entry');
     }
-    if (!record) return { hit: false, reason: 'no cache entry' };
-    const p = record.parts;
-    if (p.model !== key.parts.model) return { hit: false, reason: 'model changed' };
-    if (p.config !== key.parts.config) return { hit: false, reason: 'config changed' };
-    if (p.toolchain !== key.parts.toolchain) return { hit: false, reason: 'toolchain changed' };
-    if (p.compiler !== key.parts.compiler) return { hit: false, reason: 'compiler changed' };
-    return { hit: false, reason: 'no cache entry' };
+    const now = new Date();
+    const touch = utimes(path.join(dir, 'index.json'), now, now).catch(() => undefined);
+    // The artifact in outDir is what this entry holds (same key, unchanged since we wrote it): nothing to read.
+    const upToDate = opts.artifactDir !== undefined && record?.output !== undefined && record.output.key === key.key
+      && record.output.dir === opts.artifactDir && (await stampMatches(record.output));
+    await touch;
+    if (upToDate) return { hit: true, files: [], upToDate, reason: CACHE_HIT };
+    // Reading the entry: every file is checked against its sha256.
+    const files: ArtifactFile[] = [];
+    for (const f of index.files) {
+      let data: Uint8Array;
+      try {
+        data = new Uint8Array(await readFile(path.join(dir, 'files', f.path)));
+      } catch {
+        return this.corrupt(dir, `${f.path} is missing`);
+      }
+      if (data.byteLength !== f.bytes || sha256(data) !== f.sha256) return this.corrupt(dir, `${f.path} does not match its sha256`);
+      files.push({ path: f.path, data });
+    }
+    return { hit: true, files, upToDate, reason: CACHE_HIT };
   }
 
   /** Stores a built artifact under its key (atomically) and makes it the job's current entry. */
@@ -181,11 +207,14 @@ export class BuildCache {
           await writeFile(p, f.data);
           recs.push({ path: f.path, sha256: sha256(f.data), bytes: f.data.byteLength });
         }
-        const index: EntryIndex = { format: 1, key: key.key, id: job.id, parts: key.parts, files: recs };
+        const index: EntryIndex = { format: 2, key: key.key, id: job.id, inputs: key.inputs, files: recs };
         await mkdir(tmp, { recursive: true });
         await writeFile(path.join(tmp, 'index.json'), JSON.stringify(index, null, 1));
         await rm(final, { recursive: true, force: true });
-        await rename(tmp, final);
+        await rename(tmp, final).catch(async (e: NodeJS.ErrnoException) => {
+          // Another process stored the same key meanwhile: theirs is as good as ours.
+          if (!existsSync(path.join(final, 'index.json'))) throw e;
+        });
       } finally {
         await rm(tmp, { recursive: true, force: true });
       }
@@ -204,34 +233,25 @@ export class BuildCache {
     await this.updateRecord(job, key, { dir: artifactDir, key: key.key, files: stampFiles });
   }
 
+  /** Makes `key` the job's current key without an entry (failed builds: the next build explains against them). */
+  async remember(job: PlannedJob, key: CacheKey): Promise<void> {
+    await this.updateRecord(job, key, undefined);
+  }
+
   private async updateRecord(job: PlannedJob, key: CacheKey, output: OutputStamp | undefined): Promise<void> {
     const old = await this.readRecord(job);
-    const history = [key.key, ...(old?.history ?? []).filter((k) => k !== key.key)];
-    const keep = history.slice(0, HISTORY);
-    for (const dropped of history.slice(HISTORY)) await rm(this.entryDir(dropped), { recursive: true, force: true });
     const keepOutput = output ?? (old?.output && old.output.key === key.key ? old.output : undefined);
-    const rec: JobRecord = { format: 1, id: job.id, key: key.key, parts: key.parts, history: keep, ...(keepOutput ? { output: keepOutput } : {}) };
-    const p = this.recordPath(job);
-    await mkdir(path.dirname(p), { recursive: true });
-    const tmp = `${p}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-    await writeFile(tmp, JSON.stringify(rec, null, 1));
-    await rename(tmp, p);
+    const rec: JobRecord = { format: 2, id: job.id, key: key.key, inputs: key.inputs, ...(keepOutput ? { output: keepOutput } : {}) };
+    await writeJsonAtomic(this.recordPath(job), rec);
   }
 }
 
 async function stampMatches(out: OutputStamp): Promise<boolean> {
-  const artifactDir = out.dir;
   try {
-    const files = await listFiles(artifactDir);
-    if (files.length !== out.files.length) return false;
-    const byPath = new Map(out.files.map((f) => [f.path, f]));
-    for (const f of files) {
-      const want = byPath.get(f);
-      if (!want) return false;
-      const s = await stat(path.join(artifactDir, f));
-      if (s.size !== want.size || s.mtimeMs !== want.mtimeMs) return false;
-    }
-    return true;
+    const stats = await Promise.all(out.files.map((f) => stat(path.join(out.dir, f.path))));
+    if (!stats.every((s, i) => s.size === out.files[i]!.size && s.mtimeMs === out.files[i]!.mtimeMs)) return false;
+    // No extra files crept in (a listing of the top folder and any subfolders).
+    return (await listFiles(out.dir)).length === out.files.length;
   } catch {
     return false;
   }

@@ -26,8 +26,11 @@ export interface JobDoneEvent {
   readonly model: string;
   readonly target: string;
   readonly cached: boolean;
-  /** Why the job was (re)built; null when it came from the cache. */
-  readonly reason: MissReason | null;
+  /**
+   * Why the job was rebuilt or reused: 'cache hit', 'no cache entry', 'model changed: models/mlp.onnx',
+   * 'config changed: pipeline', 'compiler changed', 'toolchain changed: cc', '--force', 'corrupt cache entry: ...'.
+   */
+  readonly reason: MissReason;
   readonly ms: number;
   /** The artifact directory. */
   readonly dir: string;
@@ -48,6 +51,8 @@ export interface JobErrorEvent {
   readonly where?: Location;
   readonly hint?: string;
   readonly ms: number;
+  /** Why the job was compiled (as in job-done), when it got that far. */
+  readonly reason?: MissReason;
   /** Every diagnostic of the job (the first error is repeated above). */
   readonly diagnostics: readonly Diagnostic[];
 }
@@ -58,6 +63,8 @@ export interface BuildDoneEvent {
   readonly cached: number;
   readonly failed: number;
   readonly ms: number;
+  /** The slowest jobs of this build (at most 3, slowest first). */
+  readonly slowest?: readonly { readonly id: string; readonly ms: number }[];
 }
 
 /** A problem that is not one job's: config load/validation, planning (watch mode reports these and keeps going). */

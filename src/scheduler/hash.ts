@@ -9,6 +9,9 @@ export function sha256(data: Uint8Array | string): string {
 }
 
 const memo = new Map<string, { stamp: string; hash: string }>();
+/** Files actually read to be hashed in this process (tests check that a no-op build reads none). */
+export const hashStats = { filesRead: 0 };
+let dirty = false;
 /** Hashes in progress (several jobs share one model file): path -> { stamp, promise }. */
 const inflight = new Map<string, { stamp: string; promise: Promise<string> }>();
 
@@ -37,6 +40,8 @@ async function hashUncached(p: string, stamp: string): Promise<string> {
     createReadStream(p).on('data', (c) => h.update(c)).on('end', resolve).on('error', reject);
   });
   const hash = h.digest('hex');
+  hashStats.filesRead++;
+  dirty = true;
   // Only trust the memo if the file did not change while we read it.
   if ((await stampOf(p)) === stamp) memo.set(p, { stamp, hash });
   return hash;
@@ -66,6 +71,8 @@ export async function loadHashMemo(file: string): Promise<void> {
 }
 
 export async function saveHashMemo(file: string, paths: readonly string[]): Promise<void> {
+  if (!dirty) return;
+  dirty = false;
   const out: Record<string, { stamp: string; hash: string }> = {};
   for (const p of [...paths].sort()) {
     const m = memo.get(p);

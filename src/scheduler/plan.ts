@@ -4,6 +4,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { createHash } from 'node:crypto';
 import picomatch from 'picomatch';
 import { RelaxError, isRelaxError } from '../diagnostics/index.js';
 import type { PipelineRecord, Target } from '../formats/manifest.js';
@@ -23,6 +24,20 @@ export interface PlannedJob {
   readonly pipeline: PipelineRecord;
   /** External data files that may sit next to the model (watched; hashed when present). */
   readonly dataCandidates: readonly string[];
+  /**
+   * Every file that can change the job's output, with the label used in reasons ("model changed: <label>"):
+   * the model, its external data candidates (optional: hashed when present) and files bound in the config.
+   */
+  readonly inputFiles: readonly InputFile[];
+  /** Hashes of the job's resolved config (source, target, pipeline incl. a pipeline function's source text). */
+  readonly configInputs: Readonly<Record<string, string>>;
+}
+
+export interface InputFile {
+  readonly label: string;
+  readonly path: string;
+  /** Optional files count only when they exist (external data candidates). */
+  readonly optional: boolean;
 }
 
 export interface PlanOptions {
@@ -107,15 +122,25 @@ export function planJobs(config: LoadedConfig, opts: PlanOptions = {}): PlannedJ
     const specs = model.targets.filter((t) => keep(model.name, t.target.name));
     if (specs.length === 0) continue;
     if (opts.checkFiles !== false) checkModelFile(config, model, cwd);
+    const dataCandidates = externalDataCandidates(model.path);
+    const inputFiles = modelInputFiles(config, model, dataCandidates);
     for (const spec of specs) {
+      const pipeline = resolveJobPipeline(config, model, spec, cwd);
+      const fnSource = [model.pipeline, spec.pipeline, config.pipeline].find((e) => e !== undefined);
       jobs.push({
         id: jobId(model.name, spec.target.name),
         model: model.name,
         target: spec.target,
         modelPath: model.path,
         modelSource: model.source,
-        pipeline: resolveJobPipeline(config, model, spec, cwd),
-        dataCandidates: externalDataCandidates(model.path),
+        pipeline,
+        dataCandidates,
+        inputFiles,
+        configInputs: {
+          source: model.source,
+          target: digest(stableJson(spec.target)),
+          pipeline: digest(stableJson(pipeline) + (typeof fnSource === 'function' ? `\0fn:${String(fnSource)}` : '')),
+        },
       });
     }
   }
@@ -147,4 +172,35 @@ function checkModelFile(config: LoadedConfig, model: ModelSpec, cwd: string): vo
       },
       'Model paths are relative to the config file.');
   }
+}
+
+const digest = (s: string): string => createHash('sha256').update(s).digest('hex').slice(0, 32);
+
+function stableJson(v: unknown): string {
+  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
+  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
+  const entries = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${stableJson(x)}`).join(',')}}`;
+}
+
+const posix = (p: string): string => p.split(path.sep).join('/');
+
+/** The model, its external data candidates and any files bound to its inputs (`bind: { input: 'file.pb' }`). */
+function modelInputFiles(config: LoadedConfig, model: ModelSpec, dataCandidates: readonly string[]): InputFile[] {
+  const dir = config.file ? path.dirname(config.file) : config.dir;
+  const label = (p: string): string => {
+    const rel = path.relative(dir, p);
+    return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? posix(rel) : p;
+  };
+  const files: InputFile[] = [{ label: label(model.path), path: model.path, optional: false }];
+  for (const d of dataCandidates) files.push({ label: label(d), path: d, optional: true });
+  const bind = (model as { bind?: unknown }).bind;
+  if (bind && typeof bind === 'object') {
+    for (const [input, file] of Object.entries(bind as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1))) {
+      if (typeof file !== 'string') continue;
+      const abs = path.resolve(dir, file);
+      files.push({ label: `${label(abs)} (bound to ${input})`, path: abs, optional: false });
+    }
+  }
+  return files;
 }

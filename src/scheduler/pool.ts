@@ -1,10 +1,13 @@
 /**
- * The worker pool (piscina). One task = one CompileJob. A worker that dies fails only its job
- * (RLX_WORKER_CRASHED); piscina replaces the thread and the build goes on.
+ * The worker pool (piscina, imported only on the first miss: a fully cached build never loads it). One task =
+ * one CompileJob. Jobs wait in a priority queue (larger models first, so the longest job does not start last)
+ * and are handed to piscina only when a thread is free. A worker that dies (OOM, process.exit, an uncaught
+ * error) fails only its job (RLX_WORKER_CRASHED); piscina replaces the thread and the build goes on. An
+ * AbortSignal drops a queued job or cancels a running one (watch mode, when a newer change arrives).
  */
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
 import type { CompileJob, CompileResult } from '../compiler/job.js';
 
 export interface PoolOptions {
@@ -12,12 +15,22 @@ export interface PoolOptions {
   readonly size?: number;
   /** Module whose default export is `(job) => Promise<CompileResult>`; default the compiled worker.js next to this file. */
   readonly workerModule?: string | URL;
+  /** Old-generation heap limit per worker (MiB); a worker over it fails its job with RLX_WORKER_CRASHED. */
+  readonly memoryLimitMb?: number;
+}
+
+export interface RunOptions {
+  readonly signal?: AbortSignal;
+  /** Higher runs first (the scheduler passes the model's size in bytes). */
+  readonly priority?: number;
 }
 
 export interface WorkerPool {
   readonly size: number;
   /** Resolves with the result; a crashed worker gives an RLX_WORKER_CRASHED result; rejects only when aborted. */
-  run(job: CompileJob, signal?: AbortSignal): Promise<CompileResult>;
+  run(job: CompileJob, opts?: RunOptions): Promise<CompileResult>;
+  /** Whether any worker thread was started. */
+  readonly started: boolean;
   destroy(): Promise<void>;
 }
 
@@ -37,46 +50,101 @@ export function defaultPoolSize(): number {
   return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
 }
 
+interface Waiting {
+  readonly priority: number;
+  readonly seq: number;
+  readonly start: () => void;
+}
+
+export function crashResult(job: CompileJob, msg: string): CompileResult {
+  return {
+    ok: false,
+    files: [],
+    diagnostics: [{
+      code: 'RLX_WORKER_CRASHED',
+      severity: 'error',
+      message: `the worker compiling this job crashed: ${msg}`,
+      where: { model: job.model, modelFile: job.modelSource, target: job.target.name },
+      hint: 'Other jobs were not affected. This is a bug in relax (or a native toolchain), or the job ran out of memory; please report it with the model.',
+    }],
+    timings: [],
+    schedule: [],
+  };
+}
+
 export function createPool(opts: PoolOptions = {}): WorkerPool {
   const size = Math.max(1, Math.floor(opts.size ?? defaultPoolSize()));
   const filename = toPath(opts.workerModule ?? new URL('./worker.js', import.meta.url));
-  // Threads start on the first miss: a fully cached build never spawns a worker.
-  let piscina: Piscina | undefined;
-  const get = (): Piscina => {
-    if (!piscina) {
-      piscina = new Piscina({ filename, minThreads: 1, maxThreads: size, idleTimeout: 30_000, concurrentTasksPerWorker: 1 });
+  let piscina: Promise<Piscina> | undefined;
+  let started = false;
+  const get = (): Promise<Piscina> => {
+    piscina ??= import('piscina').then(({ Piscina: P }) => {
+      started = true;
+      const p = new P({
+        filename, minThreads: 1, maxThreads: size, idleTimeout: 30_000, concurrentTasksPerWorker: 1,
+        ...(opts.memoryLimitMb ? { resourceLimits: { maxOldGenerationSizeMb: opts.memoryLimitMb } } : {}),
+      });
       // A dying worker also surfaces as an 'error' event; the task's rejection is what we act on.
-      piscina.on('error', () => undefined);
-    }
+      p.on('error', () => undefined);
+      return p;
+    });
     return piscina;
   };
+
+  let active = 0;
+  let seq = 0;
+  const queue: Waiting[] = [];
+  const next = (): void => {
+    while (active < size && queue.length > 0) {
+      queue.sort((a, b) => b.priority - a.priority || a.seq - b.seq);
+      active++;
+      queue.shift()!.start();
+    }
+  };
+  const slot = (priority: number, signal: AbortSignal | undefined): Promise<void> => new Promise((resolve, reject) => {
+    const w: Waiting = {
+      priority, seq: seq++,
+      start: () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      },
+    };
+    const onAbort = (): void => {
+      const i = queue.indexOf(w);
+      if (i >= 0) queue.splice(i, 1);
+      reject(new JobAborted());
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    queue.push(w);
+    // Jobs that arrive together are queued together before the first is started (so priority can act).
+    setImmediate(next);
+  });
+
   return {
     size,
-    async run(job, signal) {
+    get started() {
+      return started;
+    },
+    async run(job, ro = {}) {
+      const { signal } = ro;
       if (signal?.aborted) throw new JobAborted();
+      await slot(ro.priority ?? 0, signal);
       try {
-        return (await get().run(job, signal ? { signal } : {})) as CompileResult;
-      } catch (e) {
         if (signal?.aborted) throw new JobAborted();
-        const msg = e instanceof Error ? e.message : String(e);
-        return {
-          ok: false,
-          files: [],
-          diagnostics: [{
-            code: 'RLX_WORKER_CRASHED',
-            severity: 'error',
-            message: `the worker compiling this job crashed: ${msg}`,
-            where: { model: job.model, modelFile: job.modelSource, target: job.target.name },
-            hint: 'Other jobs were not affected. This is a bug in relax (or a native toolchain); please report it with the model.',
-          }],
-          timings: [],
-          schedule: [],
-        };
+        const p = await get();
+        return (await p.run(job, signal ? { signal } : {})) as CompileResult;
+      } catch (e) {
+        if (signal?.aborted || e instanceof JobAborted) throw new JobAborted();
+        return crashResult(job, e instanceof Error ? e.message : String(e));
+      } finally {
+        active--;
+        next();
       }
     },
     async destroy() {
-      await piscina?.destroy();
+      const p = piscina;
       piscina = undefined;
+      if (p) await (await p).destroy();
     },
   };
 }

@@ -2,24 +2,25 @@
  * Runs planned jobs: cache lookup, dispatch of misses to the pool, atomic write, cache store, events.
  * Shared by one-shot builds and watch mode (which passes an AbortSignal to drop stale work).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { toDiagnostic, type Diagnostic } from '../diagnostics/index.js';
 import type { CompileJob, CompileResult } from '../compiler/job.js';
-import { BuildCache, computeCacheKey, hashModelInputs, type CacheKey, type MissReason } from './cache.js';
+import { BuildCache, computeCacheKey, hashModelInputs, type CacheKey, type KeyEnv, type MissReason } from './cache.js';
 import type { BuildEvent, BuildEventListener } from './events.js';
 import type { PlannedJob } from './plan.js';
 import { JobAborted, type WorkerPool } from './pool.js';
-import type { ToolchainVersions } from './toolchains.js';
 import { artifactDir, writeArtifact } from './write.js';
 
 export interface RunContext {
   readonly outDir: string;
   readonly cache: BuildCache;
-  readonly pool: WorkerPool;
-  readonly toolchains: ToolchainVersions;
-  readonly compiler: string;
+  /** Created on the first miss (a no-op build never creates one). */
+  readonly pool: () => WorkerPool;
+  readonly env: KeyEnv;
+  /** Compiled kernel objects shared across jobs (cc/nvcc output), passed to workers. */
+  readonly objectCacheDir?: string;
   readonly force?: boolean;
   readonly emit: BuildEventListener;
   readonly signal?: AbortSignal;
@@ -36,8 +37,8 @@ export interface JobOutcome {
   readonly model: string;
   readonly target: string;
   readonly status: JobStatus;
-  /** Why it was built (misses), null for cache hits, undefined when it failed before a lookup. */
-  readonly reason?: MissReason | null;
+  /** Why it was built or reused ('cache hit'); undefined when it failed before a lookup. */
+  readonly reason?: MissReason;
   readonly ms: number;
   readonly dir?: string;
   readonly key?: string;
@@ -67,7 +68,30 @@ export function safeEmit(listener: BuildEventListener | undefined): BuildEventLi
 
 export async function runJobs(ctx: RunContext, jobs: readonly PlannedJob[]): Promise<RunSummary> {
   const t0 = performance.now();
-  const outcomes = await Promise.all(jobs.map((job) => runOne(ctx, job)));
+  // Misses wait until every job's cache lookup is done, so the pool sees them all and can start the largest first.
+  let pending = jobs.length;
+  let release!: () => void;
+  const allLooked = new Promise<void>((r) => { release = r; });
+  const arrive = (): void => {
+    if (--pending === 0) release();
+  };
+  const outcomes = await Promise.all(jobs.map(async (job) => {
+    let arrived = false;
+    const once = (): void => {
+      if (!arrived) {
+        arrived = true;
+        arrive();
+      }
+    };
+    try {
+      return await runOne(ctx, job, async () => {
+        once();
+        await allLooked;
+      });
+    } finally {
+      once();
+    }
+  }));
   const count = (s: JobStatus) => outcomes.filter((o) => o.status === s).length;
   const summary: RunSummary = {
     ok: count('failed') === 0,
@@ -82,11 +106,11 @@ export async function runJobs(ctx: RunContext, jobs: readonly PlannedJob[]): Pro
 
 const ms = (t0: number): number => Math.round((performance.now() - t0) * 10) / 10;
 
-async function runOne(ctx: RunContext, job: PlannedJob): Promise<JobOutcome> {
+async function runOne(ctx: RunContext, job: PlannedJob, lookedUp: () => Promise<void>): Promise<JobOutcome> {
   const t0 = performance.now();
   const base = { id: job.id, model: job.model, target: job.target.name };
   const aborted = (): JobOutcome => ({ ...base, status: 'aborted', ms: ms(t0), diagnostics: [], passes: [] });
-  const fail = (diags: readonly Diagnostic[], extra: { reason?: MissReason | null; key?: string } = {}): JobOutcome => {
+  const fail = (diags: readonly Diagnostic[], extra: { reason?: MissReason; key?: string } = {}): JobOutcome => {
     const first = diags.find((d) => d.severity === 'error') ?? diags[0] ?? {
       code: 'RLX_INTERNAL', severity: 'error' as const, message: 'the compiler reported failure without a diagnostic',
       hint: 'This is a bug in relax. Please report it.',
@@ -96,6 +120,7 @@ async function runOne(ctx: RunContext, job: PlannedJob): Promise<JobOutcome> {
     ctx.emit({
       type: 'job-error', model: job.model, target: job.target.name, code: first.code, message: first.message,
       ...(first.where ? { where: first.where } : {}), ...(first.hint ? { hint: first.hint } : {}), ms: t, diagnostics: all,
+      ...(extra.reason ? { reason: extra.reason } : {}),
     });
     return { ...base, status: 'failed', ms: t, diagnostics: all, passes: [], ...extra };
   };
@@ -106,7 +131,7 @@ async function runOne(ctx: RunContext, job: PlannedJob): Promise<JobOutcome> {
 
   let key: CacheKey;
   try {
-    key = ctx.keys?.get(job.id) ?? (await computeCacheKey(job, { toolchains: ctx.toolchains, compiler: ctx.compiler }));
+    key = ctx.keys?.get(job.id) ?? (await computeCacheKey(job, ctx.env));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {
@@ -125,10 +150,12 @@ async function runOne(ctx: RunContext, job: PlannedJob): Promise<JobOutcome> {
         await ctx.cache.markWritten(job, key, dir);
       }
       const t = ms(t0);
-      ctx.emit({ type: 'job-done', model: job.model, target: job.target.name, cached: true, reason: null, ms: t, dir, passes: [], schedule: [], warnings: [] });
-      return { ...base, status: 'cached', reason: null, ms: t, dir, key: key.key, diagnostics: [], passes: [] };
+      ctx.emit({ type: 'job-done', model: job.model, target: job.target.name, cached: true, reason: look.reason, ms: t, dir, passes: [], schedule: [], warnings: [] });
+      return { ...base, status: 'cached', reason: look.reason, ms: t, dir, key: key.key, diagnostics: [], passes: [] };
     }
-    return await compileAndStore(ctx, job, key, look.reason, dir, t0, base, fail, aborted);
+    const priority = await stat(job.modelPath).then((st) => st.size, () => 0);
+    await lookedUp();
+    return await compileAndStore(ctx, job, key, look.reason, dir, t0, base, fail, aborted, priority);
   } catch (e) {
     if (e instanceof JobAborted) return aborted();
     return fail([writeDiagnostic(e, where)], { key: key.key });
@@ -138,16 +165,18 @@ async function runOne(ctx: RunContext, job: PlannedJob): Promise<JobOutcome> {
 async function compileAndStore(
   ctx: RunContext, job: PlannedJob, key: CacheKey, reason: MissReason, dir: string, t0: number,
   base: { id: string; model: string; target: string },
-  fail: (d: readonly Diagnostic[], extra?: { reason?: MissReason | null; key?: string }) => JobOutcome,
+  fail: (d: readonly Diagnostic[], extra?: { reason?: MissReason; key?: string }) => JobOutcome,
   aborted: () => JobOutcome,
+  priority: number,
 ): Promise<JobOutcome> {
   const tmpDir = await mkdtemp(path.join(os.tmpdir(), `relax-${job.model}-${job.target.name}-`));
   let result: CompileResult;
   try {
     const cjob: CompileJob = {
       model: job.model, modelPath: job.modelPath, modelSource: job.modelSource, target: job.target, pipeline: job.pipeline, tmpDir,
+      ...(ctx.objectCacheDir ? { objectCacheDir: ctx.objectCacheDir } : {}),
     };
-    result = await ctx.pool.run(cjob, ctx.signal);
+    result = await ctx.pool().run(cjob, { ...(ctx.signal ? { signal: ctx.signal } : {}), priority });
   } catch (e) {
     if (e instanceof JobAborted) return aborted();
     throw e;
@@ -155,11 +184,14 @@ async function compileAndStore(
     await rm(tmpDir, { recursive: true, force: true }).catch(() => undefined);
   }
   if (ctx.signal?.aborted) return aborted();
-  if (!result.ok) return fail(result.diagnostics, { reason, key: key.key });
-
   // The compiler read the model itself; if it changed meanwhile, the result does not belong to `key`.
   const now = await hashModelInputs(job).catch(() => undefined);
-  const stale = !now || now.hash !== key.parts.model;
+  const stale = !now || JSON.stringify(now.files) !== JSON.stringify(key.inputs.files);
+  if (!result.ok) {
+    if (!stale) await ctx.cache.remember(job, key).catch(() => undefined);
+    else if (ctx.dropStale) return aborted();
+    return fail(result.diagnostics, { reason, key: key.key });
+  }
   if (stale && ctx.dropStale) return aborted();
 
   await writeArtifact(ctx.outDir, job.model, job.target.name, result.files);

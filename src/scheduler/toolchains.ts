@@ -1,12 +1,15 @@
 /**
- * Versions of the external toolchains that shape artifacts, for cache keys. Each is probed once per process
- * (memoised promise); a missing tool is recorded as 'none' so installing one invalidates the affected jobs.
+ * Identities of the external toolchains that shape artifacts, for cache keys. A tool's version is probed
+ * (`cc --version`, `nvcc --version`) only when its binary's stamp (resolved path, size, mtime) is not in the
+ * memo file `<cacheDir>/toolchains.json`; a no-op build therefore spawns no process. A missing tool is 'none',
+ * so installing one invalidates the affected jobs (and only those: cpu jobs depend on cc, cuda jobs on nvcc).
  */
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { TargetKind } from '../formats/manifest.js';
+import { readJson, statStamp, writeJsonAtomic } from './stamp.js';
 
 export interface ToolchainVersions {
   readonly cc: string;
@@ -14,72 +17,146 @@ export interface ToolchainVersions {
   readonly webgpu: string;
 }
 
-let memo: Promise<ToolchainVersions> | undefined;
+export type ToolName = keyof ToolchainVersions;
 
-function firstLine(cmd: string, args: string[]): Promise<string> {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { timeout: 10_000, windowsHide: true }, (err, stdout) => {
-      if (err) return resolve('none');
-      const line = String(stdout).split('\n').map((l) => l.trim()).find((l) => l.length > 0);
-      resolve(line ?? 'unknown');
-    });
-  });
+/** The tools a target kind's artifacts depend on (so installing nvcc does not invalidate cpu builds). */
+export function toolsFor(kind: TargetKind): readonly ToolName[] {
+  switch (kind) {
+    case 'cpu': return ['cc'];
+    case 'cuda': return ['nvcc'];
+    case 'webgpu': return ['webgpu'];
+  }
 }
 
-/** nvcc's first line is a banner ("nvcc: NVIDIA (R) Cuda compiler driver"); the release line is what changes. */
-function nvccVersion(cmd: string): Promise<string> {
+export function toolchainsFor(kind: TargetKind, v: ToolchainVersions): Readonly<Record<string, string>> {
+  return Object.fromEntries(toolsFor(kind).map((t) => [t, v[t]]));
+}
+
+function findExecutable(name: string, extraDirs: readonly string[] = []): string | null {
+  const candidates = path.isAbsolute(name) ? [name]
+    : [...(process.env.PATH ?? '').split(path.delimiter).filter(Boolean), ...extraDirs].map((d) => path.join(d, name));
+  for (const c of candidates) {
+    try {
+      accessSync(c, constants.X_OK);
+      return c;
+    } catch { /* keep looking */ }
+  }
+  return null;
+}
+
+/** The binary a tool resolves to (what the backends run): `$CC`/cc, `$NVCC`/nvcc on PATH or /usr/local/cuda/bin. */
+export function toolBinary(tool: 'cc' | 'nvcc'): string | null {
+  if (tool === 'cc') return findExecutable(process.env.CC || 'cc');
+  if (process.env.NVCC) return findExecutable(process.env.NVCC);
+  const cudaHome = process.env.CUDA_HOME ?? process.env.CUDA_PATH;
+  return findExecutable('nvcc', [...(cudaHome ? [path.join(cudaHome, 'bin')] : []), '/usr/local/cuda/bin']);
+}
+
+/** Kept for callers that want a path even when nvcc is absent. */
+export function findNvcc(): string {
+  return toolBinary('nvcc') ?? 'nvcc';
+}
+
+function probe(cmd: string, pick: (lines: string[]) => string | undefined): Promise<string> {
   return new Promise((resolve) => {
-    execFile(cmd, ['--version'], { timeout: 10_000, windowsHide: true }, (err, stdout) => {
+    execFile(cmd, ['--version'], { timeout: 10_000, windowsHide: true, env: { ...process.env, LC_ALL: 'C' } }, (err, stdout) => {
       if (err) return resolve('none');
       const lines = String(stdout).split('\n').map((l) => l.trim()).filter(Boolean);
-      resolve(lines.find((l) => /release/i.test(l)) ?? lines[0] ?? 'unknown');
+      resolve(pick(lines) ?? 'unknown');
     });
   });
 }
 
-export function findNvcc(): string {
-  const cudaHome = process.env.CUDA_HOME ?? process.env.CUDA_PATH;
-  for (const dir of [...(process.env.PATH ?? '').split(path.delimiter), cudaHome ? path.join(cudaHome, 'bin') : '', '/usr/local/cuda/bin']) {
-    if (!dir) continue;
-    const p = path.join(dir, 'nvcc');
-    if (existsSync(p)) return p;
-  }
-  return 'nvcc';
+/** Counts processes spawned to probe versions (tests check that a no-op build spawns none). */
+export const probeStats = { spawned: 0 };
+
+interface MemoFile {
+  [binaryStamp: string]: string;
 }
+
+const inProcess = new Map<string, Promise<string>>();
 
 function webgpuVersion(): string {
   try {
     const req = createRequire(import.meta.url);
-    const pkg = req.resolve('webgpu/package.json');
-    return `webgpu@${(JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version}`;
+    return `webgpu@${(JSON.parse(readFileSync(req.resolve('webgpu/package.json'), 'utf8')) as { version: string }).version}`;
   } catch {
     return 'none';
   }
 }
 
-export function toolchainVersions(): Promise<ToolchainVersions> {
-  memo ??= (async () => {
-    const [cc, nvcc] = await Promise.all([firstLine(process.env.CC ?? 'cc', ['--version']), nvccVersion(findNvcc())]);
-    return { cc, nvcc, webgpu: webgpuVersion() };
-  })();
-  return memo;
-}
+/**
+ * The identity of one tool, memoised in-process and in `memoFile` by the binary's stamp.
+ * (The memo is read and written by whoever calls; see ToolchainProbe.)
+ */
+export class ToolchainProbe {
+  private memo: MemoFile | undefined;
+  private dirty = false;
 
-/** The toolchains a target kind's artifacts depend on (so installing nvcc does not invalidate cpu builds). */
-export function toolchainsFor(kind: TargetKind, v: ToolchainVersions): Readonly<Record<string, string>> {
-  switch (kind) {
-    case 'cpu': return { cc: v.cc };
-    case 'cuda': return { nvcc: v.nvcc };
-    case 'webgpu': return { webgpu: v.webgpu };
+  constructor(private readonly memoFile: string | undefined) {}
+
+  private async load(): Promise<MemoFile> {
+    this.memo ??= (this.memoFile ? await readJson<MemoFile>(this.memoFile) : undefined) ?? {};
+    return this.memo;
+  }
+
+  async version(tool: ToolName): Promise<string> {
+    if (tool === 'webgpu') return webgpuVersion();
+    const bin = toolBinary(tool);
+    if (!bin) return 'none';
+    let real = bin;
+    try {
+      real = realpathSync(bin);
+    } catch { /* keep bin */ }
+    const stamp = `${tool}|${bin}|${real}|${statStamp(real)}`;
+    const memo = await this.load();
+    if (memo[stamp]) return memo[stamp]!;
+    let p = inProcess.get(stamp);
+    if (!p) {
+      probeStats.spawned++;
+      p = tool === 'cc'
+        ? probe(bin, (l) => l[0])
+        : probe(bin, (l) => l.find((x) => /release/i.test(x)) ?? l[0]);
+      inProcess.set(stamp, p);
+    }
+    const v = await p;
+    memo[stamp] = v;
+    this.dirty = true;
+    return v;
+  }
+
+  async versions(kinds: Iterable<TargetKind>): Promise<Partial<ToolchainVersions>> {
+    const tools = new Set<ToolName>();
+    for (const k of kinds) for (const t of toolsFor(k)) tools.add(t);
+    const out: Partial<Record<ToolName, string>> = {};
+    await Promise.all([...tools].map(async (t) => {
+      out[t] = await this.version(t);
+    }));
+    return out;
+  }
+
+  async save(): Promise<void> {
+    if (this.dirty && this.memoFile && this.memo) {
+      this.dirty = false;
+      await writeJsonAtomic(this.memoFile, this.memo).catch(() => undefined);
+    }
   }
 }
 
-/** For tests: forget the memoised versions. */
-export function resetToolchainMemo(): void {
-  memo = undefined;
+/** All three versions (probes what is not memoised). */
+export async function toolchainVersions(memoFile?: string): Promise<ToolchainVersions> {
+  const p = new ToolchainProbe(memoFile);
+  const [cc, nvcc, webgpu] = await Promise.all([p.version('cc'), p.version('nvcc'), p.version('webgpu')]);
+  await p.save();
+  return { cc, nvcc, webgpu };
 }
 
-/** The compiler version recorded in cache keys (this package's version). */
+/** For tests: forget the in-process memo. */
+export function resetToolchainMemo(): void {
+  inProcess.clear();
+}
+
+/** The package version (what `relax --version` prints). */
 export function compilerVersion(): string {
   const req = createRequire(import.meta.url);
   // src/scheduler/ and dist/scheduler/ both sit two levels below package.json.

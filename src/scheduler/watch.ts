@@ -14,11 +14,15 @@ import { findConfigFile, loadConfig, type LoadedConfig } from '../config/load.js
 import { BuildCache, computeCacheKey, type CacheKey } from './cache.js';
 import { loadHashMemo, saveHashMemo } from './hash.js';
 import { diagnosticEvent } from './events.js';
-import type { BuildOptions } from './build.js';
+import { stateDir, type BuildOptions } from './build.js';
+import { compilerIdentity } from './compiler-id.js';
+import { configDependencies } from './config-deps.js';
 import { planJobs, type PlannedJob } from './plan.js';
 import { createPool, defaultPoolSize, type WorkerPool } from './pool.js';
+import { DEFAULT_CACHE_MAX_BYTES, pruneCache } from './prune.js';
 import { runJobs, safeEmit } from './run-jobs.js';
-import { compilerVersion, toolchainVersions } from './toolchains.js';
+import { discoverConfig } from './snapshot.js';
+import { ToolchainProbe } from './toolchains.js';
 import { cleanStaleTemps } from './write.js';
 
 export interface WatchOptions extends Omit<BuildOptions, 'signal'> {
@@ -43,8 +47,9 @@ export async function watch(options: WatchOptions = {}): Promise<WatchHandle> {
   const cwd = path.resolve(options.cwd ?? process.cwd());
   const emit = safeEmit(options.onEvent);
   const debounceMs = options.debounceMs ?? 50;
-  const compiler = compilerVersion();
-  const toolchains = await toolchainVersions();
+  const state = stateDir(cwd, options.cacheDir, discoverConfig(cwd, options.config));
+  const compiler = await compilerIdentity(state && path.join(state, 'compiler.json'));
+  let probe: ToolchainProbe | undefined;
 
   let configFile: string | undefined = options.config ? path.resolve(cwd, options.config) : undefined;
   let config: LoadedConfig | undefined;
@@ -64,13 +69,20 @@ export async function watch(options: WatchOptions = {}): Promise<WatchHandle> {
     emit({ type: 'build-error', ...diagnosticEvent(toDiagnostic(e)) });
   };
 
-  const isOutput = (p: string): boolean => !!config && (inside(p, config.outDir) || inside(p, config.cacheDir));
+  const cacheDirOf = (c: LoadedConfig): string => (options.cacheDir ? path.resolve(cwd, options.cacheDir) : c.cacheDir);
+  const isOutput = (p: string): boolean => !!config && (inside(p, config.outDir) || inside(p, cacheDirOf(config)));
+  /** The config and the local modules it imports. */
+  let configFiles: string[] = [];
+  const isConfigFile = (f: string): boolean => f === configFile || configFiles.includes(f);
 
   const desiredFiles = (jobs: readonly PlannedJob[] | undefined): Set<string> => {
     const s = new Set<string>();
-    if (configFile) s.add(configFile);
+    if (configFile) {
+      s.add(configFile);
+      for (const f of configFiles) s.add(f);
+    }
     for (const j of jobs ?? []) {
-      for (const f of [j.modelPath, ...j.dataCandidates]) if (!isOutput(f)) s.add(f);
+      for (const f of j.inputFiles) if (!isOutput(f.path)) s.add(f.path);
     }
     // Models in the config that the filter or a plan error left out are still worth watching.
     for (const m of config?.models ?? []) if (!isOutput(m.path)) s.add(m.path);
@@ -92,6 +104,14 @@ export async function watch(options: WatchOptions = {}): Promise<WatchHandle> {
   /** Loads (when needed) and plans. Returns undefined after reporting a config/plan problem. */
   const refresh = async (reload: boolean): Promise<PlannedJob[] | undefined> => {
     if (reload || !config) {
+      const found = configFile ?? discoverConfig(cwd, options.config);
+      if (found) {
+        try {
+          configFiles = configDependencies(found);
+        } catch {
+          configFiles = [found];
+        }
+      }
       try {
         config = await loadConfig({ cwd, ...(options.config ? { configFile: options.config } : {}) });
         configFile = config.file;
@@ -118,10 +138,13 @@ export async function watch(options: WatchOptions = {}): Promise<WatchHandle> {
   const rebuild = async (changed: readonly string[], initial: boolean): Promise<void> => {
     const ctl = new AbortController();
     controller = ctl;
-    const reload = initial || changed.some((f) => f === configFile);
+    const reload = initial || changed.some(isConfigFile);
     const jobs = await refresh(reload && !initial);
     if (!jobs || !config || ctl.signal.aborted) return;
-    if (initial) await loadHashMemo(path.join(config.cacheDir, 'file-hashes.json'));
+    const cacheDir = cacheDirOf(config);
+    if (initial) await loadHashMemo(path.join(cacheDir, 'file-hashes.json'));
+    probe ??= new ToolchainProbe(path.join(state ?? cacheDir, 'toolchains.json'));
+    const toolchains = await probe.versions(new Set(jobs.map((j) => j.target.kind)));
     const keys = new Map<string, CacheKey>();
     for (const j of jobs) {
       try {
@@ -134,30 +157,37 @@ export async function watch(options: WatchOptions = {}): Promise<WatchHandle> {
     const affected = initial ? jobs : jobs.filter((j) => !keys.has(j.id) || lastKeys.get(j.id) !== keys.get(j.id)!.key);
     if (affected.length === 0 || ctl.signal.aborted) return;
     if (!initial) emit({ type: 'rebuild-start', changed: [...changed], jobs: affected.map((j) => j.id) });
-    pool ??= createPool({ size: options.jobs ?? defaultPoolSize(), ...(options.workerModule ? { workerModule: options.workerModule } : {}) });
-    const cache = new BuildCache(config.cacheDir);
-    const memoFile = path.join(config.cacheDir, 'file-hashes.json');
+    const size = options.jobs ?? defaultPoolSize();
+    const cache = new BuildCache(cacheDir);
+    const memoFile = path.join(cacheDir, 'file-hashes.json');
     await Promise.all([cleanStaleTemps(config.outDir), cache.cleanStale()]);
     const t0 = performance.now();
-    emit({ type: 'build-start', ...(config.file ? { config: config.file } : {}), jobs: affected.map((j) => j.id), threads: pool.size });
+    emit({ type: 'build-start', ...(config.file ? { config: config.file } : {}), jobs: affected.map((j) => j.id), threads: size });
     const run = await runJobs({
       outDir: config.outDir,
       cache,
-      pool,
-      toolchains,
-      compiler,
+      pool: () => (pool ??= createPool({
+        size,
+        ...(options.workerModule ? { workerModule: options.workerModule } : {}),
+        ...(options.memoryLimitMb ? { memoryLimitMb: options.memoryLimitMb } : {}),
+      })),
+      env: { toolchains, compiler },
+      objectCacheDir: path.join(cacheDir, 'objects'),
       ...(options.force && initial ? { force: true } : {}),
       emit,
       signal: ctl.signal,
       dropStale: true,
       keys,
     }, affected);
-    await saveHashMemo(memoFile, jobs.flatMap((j) => [j.modelPath, ...j.dataCandidates])).catch(() => undefined);
+    await saveHashMemo(memoFile, jobs.flatMap((j) => j.inputFiles.map((f) => f.path))).catch(() => undefined);
+    await probe.save();
+    if (run.built > 0) await pruneCache(cacheDir, config.cacheMaxBytes ?? DEFAULT_CACHE_MAX_BYTES).catch(() => undefined);
     for (const o of run.jobs) {
       if (o.status !== 'aborted' && o.key) lastKeys.set(o.id, o.key);
       else lastKeys.delete(o.id);
     }
-    emit({ type: 'build-done', built: run.built, cached: run.cached, failed: run.failed, ms: Math.round(performance.now() - t0) });
+    const slowest = [...run.jobs].filter((j) => j.status !== 'aborted').sort((a, b) => b.ms - a.ms).slice(0, 3).map((j) => ({ id: j.id, ms: j.ms }));
+    emit({ type: 'build-done', built: run.built, cached: run.cached, failed: run.failed, ms: Math.round(performance.now() - t0), slowest });
   };
 
   const settleIdle = (): void => {

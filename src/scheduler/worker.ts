@@ -5,6 +5,7 @@
  */
 import type { CompileJob, CompileResult } from '../compiler/job.js';
 import { toDiagnostic } from '../diagnostics/index.js';
+import { setObjectCacheDir } from '../backends/object-cache.js';
 
 type CompileFn = (job: CompileJob) => Promise<CompileResult>;
 
@@ -31,6 +32,7 @@ function loadCompile(): Promise<CompileFn> {
 export default async function runJob(job: CompileJob): Promise<CompileResult> {
   try {
     const compile = await loadCompile();
+    setObjectCacheDir(job.objectCacheDir);
     return await compile(job);
   } catch (e) {
     return {

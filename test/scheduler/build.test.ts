@@ -52,7 +52,7 @@ describe('build with the fixture worker', () => {
     const second = await run(p.dir);
     expect(second.s).toMatchObject({ ok: true, built: 0, cached: 4, failed: 0 });
     expect(Object.values(reasons(second.c))).toEqual(['cached', 'cached', 'cached', 'cached']);
-    expect(second.c.of('job-done').every((e) => e.reason === null && e.passes.length === 0)).toBe(true);
+    expect(second.c.of('job-done').every((e) => e.reason === 'cache hit' && e.passes.length === 0)).toBe(true);
     // An up-to-date artifact is not rewritten.
     expect(statSync(path.join(p.dir, 'dist/alpha/cpu/manifest.json')).mtimeMs).toBe(mtime);
   });
@@ -63,7 +63,7 @@ describe('build with the fixture worker', () => {
     p.write('models/alpha.onnx', 'alpha v2');
     const { s, c } = await run(p.dir);
     expect(s).toMatchObject({ built: 2, cached: 2 });
-    expect(reasons(c)).toEqual({ 'alpha:cpu': 'model changed', 'alpha:webgpu': 'model changed', 'beta:cpu': 'cached', 'beta:webgpu': 'cached' });
+    expect(reasons(c)).toEqual({ 'alpha:cpu': 'model changed: models/alpha.onnx', 'alpha:webgpu': 'model changed: models/alpha.onnx', 'beta:cpu': 'cached', 'beta:webgpu': 'cached' });
     expect(readFileSync(path.join(p.dir, 'dist/alpha/cpu/kernels/kernels.c'), 'utf8')).toBe('// alpha for cpu\nalpha v2');
   });
 
@@ -72,10 +72,10 @@ describe('build with the fixture worker', () => {
     await run(p.dir);
     p.write('models/beta.onnx.data', 'weights 1');
     const a = await run(p.dir);
-    expect(reasons(a.c)).toMatchObject({ 'beta:cpu': 'model changed', 'alpha:cpu': 'cached' });
+    expect(reasons(a.c)).toMatchObject({ 'beta:cpu': 'model changed: models/beta.onnx.data', 'alpha:cpu': 'cached' });
     p.write('models/beta.onnx.data', 'weights 2');
     const b = await run(p.dir);
-    expect(reasons(b.c)).toMatchObject({ 'beta:cpu': 'model changed', 'beta:webgpu': 'model changed', 'alpha:webgpu': 'cached' });
+    expect(reasons(b.c)).toMatchObject({ 'beta:cpu': 'model changed: models/beta.onnx.data', 'beta:webgpu': 'model changed: models/beta.onnx.data', 'alpha:webgpu': 'cached' });
     expect(JSON.parse(readFileSync(path.join(p.dir, 'dist/beta/cpu/manifest.json'), 'utf8')).data).toBe('weights 2');
   });
 
@@ -87,9 +87,9 @@ describe('build with the fixture worker', () => {
       targets: ['cpu', { kind: 'webgpu', maxThreadsPerBlock: 64 }],
     }));
     const a = await run(p.dir);
-    expect(reasons(a.c)).toEqual({ 'alpha:cpu': 'cached', 'alpha:webgpu': 'config changed', 'beta:cpu': 'cached', 'beta:webgpu': 'config changed' });
+    expect(reasons(a.c)).toEqual({ 'alpha:cpu': 'cached', 'alpha:webgpu': 'config changed: target', 'beta:cpu': 'cached', 'beta:webgpu': 'config changed: target' });
     const b = await run(p.dir, { force: true, filter: ['alpha'] });
-    expect(reasons(b.c)).toEqual({ 'alpha:cpu': 'forced', 'alpha:webgpu': 'forced' });
+    expect(reasons(b.c)).toEqual({ 'alpha:cpu': '--force', 'alpha:webgpu': '--force' });
   });
 
   it('restores a deleted artifact from the cache', async () => {
@@ -114,7 +114,7 @@ describe('build with the fixture worker', () => {
     rmSync(path.join(p.dir, 'dist/alpha/cpu/kernels/kernels.c'));
     const { s, c } = await run(p.dir, { filter: ['alpha:cpu'] });
     expect(s).toMatchObject({ built: 1, cached: 0 });
-    expect(reasons(c)).toEqual({ 'alpha:cpu': 'corrupt entry' });
+    expect(reasons(c)).toEqual({ 'alpha:cpu': 'corrupt cache entry: kernels/kernels.c does not match its sha256 (rebuilt)' });
     expect(readFileSync(path.join(p.dir, 'dist/alpha/cpu/kernels/kernels.c'), 'utf8')).toBe('// alpha for cpu\nalpha v1');
     // The rebuilt entry is good again.
     rmSync(path.join(p.dir, 'dist/alpha'), { recursive: true });

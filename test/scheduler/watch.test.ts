@@ -66,7 +66,7 @@ describe('watch mode', () => {
     expect(rb.jobs).toEqual(['alpha:cpu']);
     expect(rb.changed).toEqual([path.join(p.dir, 'alpha.onnx')]);
     const done = await r.next(m, 'job-done');
-    expect(done).toMatchObject({ model: 'alpha', target: 'cpu', cached: false, reason: 'model changed' });
+    expect(done).toMatchObject({ model: 'alpha', target: 'cpu', cached: false, reason: 'model changed: alpha.onnx' });
     await r.next(m, 'build-done');
     expect(readFileSync(path.join(p.dir, 'dist/alpha/cpu/kernels/kernels.c'), 'utf8')).toContain('alpha v2');
     expect(r.since(m).filter((e) => e.type === 'job-done')).toHaveLength(1);
@@ -78,7 +78,7 @@ describe('watch mode', () => {
     await r.next(m, 'build-done', (e) => e.failed === 1);
     m = r.mark();
     p.write('beta.onnx', 'beta fixed');
-    expect(await r.next(m, 'job-done')).toMatchObject({ model: 'beta', reason: 'model changed' });
+    expect(await r.next(m, 'job-done')).toMatchObject({ model: 'beta', reason: 'model changed: beta.onnx' });
     expect(await r.next(m, 'build-done')).toMatchObject({ built: 1, failed: 0 });
 
     // Our own writes (dist/, cache) never trigger a rebuild.
@@ -116,4 +116,23 @@ describe('watch mode', () => {
     expect(done.ms).toBeLessThan(2500);
     expect(r.since(m).filter((e) => e.type === 'job-done' || e.type === 'job-error')).toHaveLength(1);
   }, 30_000);
+});
+
+describe('watch mode, repeated', () => {
+  it('20 break/fix cycles keep the watcher alive and end with correct artifacts', async () => {
+    const { p, r } = await start({ 'relax.config.json': JSON.stringify(CONFIG), 'alpha.onnx': 'alpha good', 'beta.onnx': 'beta v1' });
+    for (let i = 0; i < 20; i++) {
+      let m = r.mark();
+      p.write('alpha.onnx', `FAIL corrupt ${i}`);
+      await r.next(m, 'job-error');
+      await r.next(m, 'build-done');
+      m = r.mark();
+      p.write('alpha.onnx', 'alpha good');
+      const done = await r.next(m, 'job-done');
+      expect(done).toMatchObject({ model: 'alpha', cached: true, reason: 'cache hit' });
+      await r.next(m, 'build-done');
+    }
+    expect(readFileSync(path.join(p.dir, 'dist/alpha/cpu/kernels/kernels.c'), 'utf8')).toBe('// alpha for cpu\nalpha good');
+    expect(readFileSync(path.join(p.dir, 'dist/beta/cpu/kernels/kernels.c'), 'utf8')).toBe('// beta for cpu\nbeta v1');
+  }, 120_000);
 });

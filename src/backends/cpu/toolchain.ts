@@ -2,7 +2,8 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RelaxError } from '../../diagnostics/index.js';
-import { runTool, versionLine } from '../exec.js';
+import { findExecutable, runTool, versionLine } from '../exec.js';
+import { cachedCompile, toolStamp } from '../object-cache.js';
 import type { CSource } from './codegen.js';
 
 export const C_SOURCE = 'kernels.c';
@@ -33,8 +34,15 @@ export function ccArgs(tmpDir: string): string[] {
   ];
 }
 
-/** Compiles `src` into kernels.so inside `tmpDir` and returns the library's bytes. */
+/** Compiles `src` into kernels.so inside `tmpDir` and returns the library's bytes (reused from the object cache). */
 export async function compileC(src: CSource, tmpDir: string, cc: string = defaultCc()): Promise<Uint8Array> {
+  // The flags name the temp dir only to map it away (-ffile-prefix-map), so the key uses a fixed placeholder.
+  const key = ['cc', toolStamp(findExecutable(cc) ?? cc), ccArgs('<tmp>').join(' '), src.source];
+  const out = await cachedCompile(key, async () => ({ [C_LIBRARY]: await compileCUncached(src, tmpDir, cc) }));
+  return out[C_LIBRARY]!;
+}
+
+async function compileCUncached(src: CSource, tmpDir: string, cc: string): Promise<Uint8Array> {
   await mkdir(tmpDir, { recursive: true });
   await writeFile(join(tmpDir, C_SOURCE), src.source);
   const r = await runTool(cc, ccArgs(tmpDir), tmpDir);

@@ -3,6 +3,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RelaxError } from '../../diagnostics/index.js';
 import { findExecutable, runTool, versionLine } from '../exec.js';
+import { cachedCompile, toolStamp } from '../object-cache.js';
 import type { CSource } from '../cpu/codegen.js';
 
 export const CUDA_SOURCE = 'kernels.cu';
@@ -56,9 +57,18 @@ async function nvccRun(nvcc: string, args: string[], src: CSource, tmpDir: strin
   return new Uint8Array(await readFile(join(tmpDir, out)));
 }
 
-/** Compiles kernels.cu in `tmpDir` to a cubin and PTX for `arch`. */
+/** Compiles kernels.cu in `tmpDir` to a cubin and PTX for `arch` (reused from the object cache). */
 export async function compileCuda(src: CSource, tmpDir: string, nvcc: string, arch: string): Promise<{ cubin: Uint8Array; ptx: Uint8Array }> {
   checkArch(arch);
+  const key = ['nvcc', toolStamp(nvcc), arch, '-O3 -std=c++17', src.source];
+  const out = await cachedCompile(key, async () => {
+    const r = await compileCudaUncached(src, tmpDir, nvcc, arch);
+    return { [CUDA_CUBIN]: r.cubin, [CUDA_PTX]: r.ptx };
+  });
+  return { cubin: out[CUDA_CUBIN]!, ptx: out[CUDA_PTX]! };
+}
+
+async function compileCudaUncached(src: CSource, tmpDir: string, nvcc: string, arch: string): Promise<{ cubin: Uint8Array; ptx: Uint8Array }> {
   await mkdir(tmpDir, { recursive: true });
   await writeFile(join(tmpDir, CUDA_SOURCE), src.source);
   const common = [`-arch=${arch}`, '-O3', '-std=c++17'];
