@@ -18,6 +18,7 @@ import { TRANSFORM_OPS } from './transform.js';
 import { FILL_OPS } from './fill.js';
 import { GATHER_OPS } from './gather.js';
 import { LAYOUT_OPS } from './layout.js';
+import { RESIZE_OPS } from './resize.js';
 
 export interface LegalizeCtx {
   /** PrimFunc name to use. */
@@ -36,7 +37,7 @@ export interface OpDef {
 
 const REGISTRY: ReadonlyMap<string, OpDef> = new Map(
   [...ELEMENTWISE_OPS, ...MATMUL_OPS, ...TRANSFORM_OPS, ...SOFTMAX_OPS, ...SORT_SCAN_OPS, ...SHAPE_OPS,
-    ...LAYOUT_OPS, ...GATHER_OPS, ...FILL_OPS].map((d) => [d.name, d]),
+    ...LAYOUT_OPS, ...GATHER_OPS, ...FILL_OPS, ...RESIZE_OPS].map((d) => [d.name, d]),
 );
 
 export function hasOp(name: string): boolean {
