@@ -30,8 +30,7 @@ export const CONSTANT_CONVERTERS: ConverterTable = {
     attrs: ['value'],
     constInputs: [0],
     convert(ctx: ConvertCtx) {
-      ctx.required(0, 'input');
-      const shape = shapeValues(ctx, 0, 'input')!;
+      const shape = shapeValues(ctx, 0, 'input') ?? ctx.unsupported("a ConstantOfShape without its 'input'");
       const v = ctx.attr('value');
       const t = v?.type === 'tensor' ? v.value : undefined;
       if (t && t.shape.reduce((a, b) => a * b, 1) !== 1) ctx.unsupported(`a 'value' tensor of shape [${t.shape.join(', ')}] (must hold one element)`);
@@ -45,8 +44,7 @@ export const CONSTANT_CONVERTERS: ConverterTable = {
     convert(ctx: ConvertCtx) {
       const k = ctx.knownValue(0);
       const [start, limit] = [0, 1].map((i) => {
-        ctx.required(i, i === 0 ? 'start' : 'limit');
-        const v = shapeValues(ctx, i, i === 0 ? 'start' : 'limit')!;
+        const v = shapeValues(ctx, i, i === 0 ? 'start' : 'limit') ?? ctx.unsupported(`a Range without '${i === 0 ? 'start' : 'limit'}'`);
         if (v.length !== 1) ctx.unsupported(`a Range bound with ${v.length} elements (expected a scalar)`);
         return v[0]!;
       }) as [Expr, Expr];

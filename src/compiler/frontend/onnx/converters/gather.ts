@@ -1,5 +1,5 @@
 /** Gather, GatherElements (indices read at run time; negative indices count from the end) and Trilu. */
-import { numberValues } from './shape-input.js';
+import { hasInput, numberValues } from './shape-input.js';
 import type { ConvertCtx, ConverterTable } from './types.js';
 import { tensorInfo } from './util.js';
 
@@ -24,8 +24,7 @@ export const GATHER_CONVERTERS: ConverterTable = {
     convert(ctx: ConvertCtx) {
       const x = ctx.required(0, 'input');
       const upper = ctx.attrInt('upper', 1) !== 0;
-      const kIn = ctx.input(1);
-      if (!kIn) { ctx.setOutput(0, ctx.op('trilu', [x], { upper, k: 0 }, 0)); return; }
+      if (!hasInput(ctx, 1)) { ctx.setOutput(0, ctx.op('trilu', [x], { upper, k: 0 }, 0)); return; }
       const known = ctx.knownValue(1);
       if (known) {
         const k = numberValues(ctx, 1, 'k')!;
@@ -33,6 +32,7 @@ export const GATHER_CONVERTERS: ConverterTable = {
         ctx.setOutput(0, ctx.op('trilu', [x], { upper, k: k[0]! }, 0));
         return;
       }
+      const kIn = ctx.required(1, 'k');
       const ki = tensorInfo(ctx, kIn, 'k');
       if (ki.dtype !== 'int64' || ki.shape.length !== 0) ctx.unsupported(`a 'k' input of type ${ki.dtype} with rank ${ki.shape.length} (expected an int64 scalar)`);
       ctx.setOutput(0, ctx.op('trilu', [x, kIn], { upper }, 0));

@@ -3,7 +3,7 @@ import { add, floordiv, int, max, sub } from '../../../tir/expr.js';
 import type { Expr } from '../../../tir/types.js';
 import type { Atom } from '../../../ir/types.js';
 import { sliceRange } from '../shape-values.js';
-import { axisOf, numberValues, scalarValue, shapeValues } from './shape-input.js';
+import { axisOf, hasInput, numberValues, scalarValue, shapeValues } from './shape-input.js';
 import type { ConvertCtx, ConverterTable } from './types.js';
 import { tensorInfo } from './util.js';
 
@@ -124,7 +124,7 @@ export const LAYOUT_CONVERTERS: ConverterTable = {
         value = ctx.attrFloat('value', 0);
       } else {
         pads = numberValues(ctx, 1, 'pads') ?? ctx.unsupported("a Pad without 'pads'");
-        if (ctx.input(2)) value = scalarValue(ctx, 2, 'constant_value');
+        if (hasInput(ctx, 2)) value = scalarValue(ctx, 2, 'constant_value');
       }
       const axesIn = ctx.opset >= 18 ? numberValues(ctx, 3, 'axes') : undefined;
       const axes = (axesIn ?? [...Array(r).keys()]).map((a) => axisOf(ctx, a, r));

@@ -14,9 +14,15 @@ function notKnown(ctx: ConvertCtx, i: number, what: string): never {
   return ctx.unsupported(`a '${what}' input that is not known at build time (input '${ctx.node.inputs[i]}' is computed at run time)`, HINT);
 }
 
+/** Whether optional input i is given (without turning a known value into a tensor, as `ctx.input` would). */
+export function hasInput(ctx: ConvertCtx, i: number): boolean {
+  const n = ctx.node.inputs[i];
+  return n !== undefined && n !== '';
+}
+
 /** Int values of input i as int64 expressions (literals or symbolic dims); undefined when the input is absent. */
 export function shapeValues(ctx: ConvertCtx, i: number, what: string): Expr[] | undefined {
-  if (!ctx.input(i)) return undefined;
+  if (!hasInput(ctx, i)) return undefined;
   const k = ctx.knownValue(i);
   if (!k) notKnown(ctx, i, what);
   const v = knownInts(k);
@@ -26,7 +32,7 @@ export function shapeValues(ctx: ConvertCtx, i: number, what: string): Expr[] | 
 
 /** Concrete numbers of input i (ints or floats); undefined when absent. Symbolic values are a diagnostic. */
 export function numberValues(ctx: ConvertCtx, i: number, what: string): number[] | undefined {
-  if (!ctx.input(i)) return undefined;
+  if (!hasInput(ctx, i)) return undefined;
   const k = ctx.knownValue(i);
   if (!k) notKnown(ctx, i, what);
   const v = k.values.map(elemNum);

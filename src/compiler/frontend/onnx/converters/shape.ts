@@ -81,8 +81,7 @@ export const SHAPE_CONVERTERS: ConverterTable = {
         if (!s) ctx.unsupported("a Reshape without the 'shape' attribute");
         target = s.map((v) => int(v));
       } else {
-        ctx.required(1, 'shape');
-        target = shapeValues(ctx, 1, 'shape')!;
+        target = shapeValues(ctx, 1, 'shape') ?? ctx.unsupported("a Reshape without its 'shape' input");
       }
       ctx.setOutput(0, reshapeTo(ctx, x, resolveShape(ctx, info.shape, target, ctx.attrInt('allowzero', 0) === 1)));
     },
