@@ -91,6 +91,7 @@ function importModel(bytes: Uint8Array, opts: ImportOptions): IRModule {
 
   // Known values (shape-values.ts): small tensors computed at import time, possibly over symbolic dims.
   const known = new Map<string, KnownValue | null>();
+  const knownOrigin = new Map<string, Origin>(); // node that computed each known value
   const knownOf = (name: string | undefined): KnownValue | undefined => {
     if (name === undefined || name === '') return undefined;
     const k = known.get(name);
@@ -100,8 +101,9 @@ function importModel(bytes: Uint8Array, opts: ImportOptions): IRModule {
     if (a?.k === 'const') known.set(name, kv);
     return kv ?? undefined;
   };
-  const recordKnown = (name: string, kv: KnownValue): void => {
+  const recordKnown = (name: string, kv: KnownValue, origin: Origin): void => {
     known.set(name, kv);
+    knownOrigin.set(name, origin);
     const t = knownToTensor(kv);
     if (t) atoms.set(name, addConstant(name, t));
   };
@@ -157,7 +159,7 @@ function importModel(bytes: Uint8Array, opts: ImportOptions): IRModule {
       });
       const evaluated = evaluateNode(node, opset, evalInputs);
       if (evaluated && evaluated.length >= node.outputs.filter((o) => o !== '').length) {
-        node.outputs.forEach((o, i) => { if (o !== '') recordKnown(o, evaluated[i]!); });
+        node.outputs.forEach((o, i) => { if (o !== '') recordKnown(o, evaluated[i]!, origin); });
         return;
       }
       const conv = CONVERTERS[node.opType];
@@ -242,7 +244,7 @@ function importModel(bytes: Uint8Array, opts: ImportOptions): IRModule {
   const ret: Atom[] = [];
   const retNames: string[] = [];
   for (const o of g.outputs) {
-    const a = atoms.get(o.name) ?? materialize(o.name, { node: '', op: 'Shape', opset });
+    const a = atoms.get(o.name) ?? materialize(o.name, knownOrigin.get(o.name) ?? { node: '', op: '', opset });
     if (!a) throw new RelaxError('RLX_ONNX_INVALID', `graph output '${o.name}' is not produced by any node`);
     ret.push(a);
     retNames.push(o.name);
