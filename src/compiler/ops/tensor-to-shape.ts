@@ -10,12 +10,11 @@
  */
 import type { DType } from '../../formats/dtype.js';
 import { numel } from '../../formats/tensor.js';
-import { cast, freeVars, int } from '../tir/expr.js';
+import { cast, freeVars, int, ivar } from '../tir/expr.js';
 import type { Stmt } from '../tir/types.js';
 import { buffer } from './compute.js';
 import type { OpDef } from './registry.js';
 import { expectArgs, shapeError, shapeText, tensor, tensorArg, type TensorInfo } from './shape-util.js';
-import { ivar } from '../tir/expr.js';
 import { unravel } from './transform.js';
 
 export const SHAPE_OPS: readonly OpDef[] = [{

@@ -95,8 +95,7 @@ export function nonNegative(e: Expr): boolean {
     case 'var': return true;
     case 'cast': return nonNegative(e.a);
     case 'bin':
-      if (e.op === 'add' || e.op === 'mul' || e.op === 'floordiv' || e.op === 'max') return nonNegative(e.a) && nonNegative(e.b);
-      if (e.op === 'min') return nonNegative(e.a) && nonNegative(e.b);
+      if (e.op === 'add' || e.op === 'mul' || e.op === 'floordiv' || e.op === 'max' || e.op === 'min') return nonNegative(e.a) && nonNegative(e.b);
       if (e.op === 'floormod') return nonNegative(e.b);
       return false;
     default: return false;
@@ -230,7 +229,7 @@ function castElem(e: Expr, from: DType, to: DType): Expr | undefined {
   }
   if (to === 'bool') return from === 'bool' ? e : decideCmp('ne', e, int(0));
   if (from === 'bool') return isFloat(to) ? cast(select(e, int(1), int(0)), to) : select(e, int(1), int(0));
-  if (isFloat(to)) return isFloat(from) ? cast(e, to) : cast(e, to);
+  if (isFloat(to)) return cast(e, to);
   if (!isFloat(from)) return e; // int -> int keeps the (int64) expression
   return e.k === 'cast' && !isFloat(e.a.dtype) ? e.a : undefined; // Cast(Cast(dim, float), int)
 }
