@@ -122,6 +122,33 @@ describe('known values that kernels consume', () => {
     expect(toNumbers(o!)).toEqual([10, 6]);
   });
 
+  test('a target that depends on an undecidable comparison of dims is read at run time (tensor_to_shape)', () => {
+    // reshape x[n, 6] to [Where(n == 1, 3, n), -1]: `n == 1` cannot be decided at build time
+    const c = (name: string, t: HostTensor) => ({ op: 'Constant', inputs: [], outputs: [name], attrs: { value: t } });
+    const bytes = buildModel({
+      opset: 17,
+      inputs: [{ name: 'x', dtype: 'float32', dims: ['n', 6] }],
+      outputs: [{ name: 'o', dtype: 'float32' }],
+      nodes: [
+        c('zero', i64([0])), c('one', i64([1])), c('three', i64([3])), c('m1', i64([-1])),
+        { op: 'Shape', inputs: ['x'], outputs: ['s'] },
+        { op: 'Gather', inputs: ['s', 'zero'], outputs: ['n'], attrs: { axis: 0 } },
+        { op: 'Equal', inputs: ['n', 'one'], outputs: ['is1'] },
+        { op: 'Where', inputs: ['is1', 'three', 'n'], outputs: ['d0'] },
+        { op: 'Concat', inputs: ['d0', 'm1'], outputs: ['t'], attrs: { axis: 0 } },
+        { op: 'Reshape', inputs: ['x', 't'], outputs: ['o'] },
+      ],
+    });
+    const mod = importOnnx(bytes, { modelPath: 'm.onnx', modelName: 'm' });
+    expect(bindings(mod).map((b) => (b.value.k === 'op' ? b.value.op : b.value.k))).toEqual(['shape_to_tensor', 'tensor_to_shape', 'reshape']);
+    for (const [n, want] of [[1, [3, 2]], [4, [4, 6]]] as const) {
+      const x = f32([n, 6]);
+      const [o] = evaluate(mod, [x]);
+      expect(o!.shape).toEqual(want);
+      expect(toNumbers(o!)).toEqual(toNumbers(x));
+    }
+  });
+
   test('a Reshape target computed from runtime data is a diagnostic naming node, op and opset', () => {
     const bytes = buildModel({
       opset: 17,

@@ -88,6 +88,18 @@ function stripIntCasts(e: Expr): Expr {
   return e;
 }
 
+const SHAPE_BINOPS = new Set(['add', 'sub', 'mul', 'floordiv', 'floormod', 'min', 'max']);
+
+/** Whether the runtime can evaluate an int expression as a shape (no comparisons, selects or floats). */
+export function isShapeExpr(e: Expr): boolean {
+  switch (e.k) {
+    case 'int': case 'var': return !isFloat(e.dtype) && e.dtype !== 'bool';
+    case 'cast': return !isFloat(e.dtype) && e.dtype !== 'bool' && isShapeExpr(e.a);
+    case 'bin': return SHAPE_BINOPS.has(e.op) && isShapeExpr(e.a) && isShapeExpr(e.b);
+    default: return false;
+  }
+}
+
 /** Whether an int expression over symbolic dims is known to be >= 0. */
 export function nonNegative(e: Expr): boolean {
   switch (e.k) {

@@ -3,7 +3,7 @@
  * evaluated at import time (shape-values.ts). Values that are only known at run time are reported as
  * RLX_ONNX_UNSUPPORTED naming the node, op, opset and input.
  */
-import { elemNum, knownInts } from '../shape-values.js';
+import { elemNum, isShapeExpr, knownInts } from '../shape-values.js';
 import type { Expr } from '../../../tir/types.js';
 import type { ConvertCtx } from './types.js';
 
@@ -20,14 +20,26 @@ export function hasInput(ctx: ConvertCtx, i: number): boolean {
   return n !== undefined && n !== '';
 }
 
-/** Int values of input i as int64 expressions (literals or symbolic dims); undefined when the input is absent. */
+/**
+ * Int values of input i as int64 expressions (literals or symbolic dims); undefined when the input is absent.
+ * A value the build cannot reduce to shape arithmetic (it depends on a comparison of symbolic dims, e.g.
+ * `Where(batch == 1, ...)`) is read at run time instead: its tensor is bound to fresh symbolic vars.
+ */
 export function shapeValues(ctx: ConvertCtx, i: number, what: string): Expr[] | undefined {
   if (!hasInput(ctx, i)) return undefined;
   const k = ctx.knownValue(i);
   if (!k) notKnown(ctx, i, what);
   const v = knownInts(k);
   if (!v) ctx.unsupported(`a '${what}' input of type ${k.dtype} (expected an integer tensor)`);
-  return v;
+  if (v.every(isShapeExpr)) return v;
+  // Only the undecided elements go through a tensor (decided ones, such as a literal -1, keep their expressions).
+  const open = v.filter((e) => !isShapeExpr(e));
+  const t = ctx.op('shape_to_tensor', [{ k: 'shape', values: open }], { dtype: 'int64', shape: [open.length] }, `${what}_values`);
+  const vars = open.map(() => ctx.freshSymVar(`${what.replace(/[^A-Za-z0-9]/g, '_')}_`));
+  const sv = ctx.sinfo(ctx.op('tensor_to_shape', [t], { vars }, `${what}_runtime`));
+  if (sv.k !== 'shape') ctx.unsupported(`a '${what}' input that is not a shape`);
+  let j = 0;
+  return v.map((e) => (isShapeExpr(e) ? e : sv.values[j++]!));
 }
 
 /** Concrete numbers of input i (ints or floats); undefined when absent. Symbolic values are a diagnostic. */
