@@ -123,7 +123,7 @@ describe('data-movement ops', () => {
     const x = f32([1, 2, 3]);
     const opts = { mode: 'linear' as const, coord: 'half_pixel' as const, nearest: 'round_prefer_floor' as const, cubicA: -0.75, excludeOutside: false, antialias: false };
     const th = axisTaps({ inLen: 2, outLen: 4, scale: 2 }, opts), tw = axisTaps({ inLen: 3, outLen: 5, scale: 5 / 3 }, opts);
-    const tab = (t: ReturnType<typeof axisTaps>) => [tensorFromNumbers('int64', [t.idx.length, 2], t.idx.flat()), tensorFromNumbers('float32', [t.w.length, 2], t.w.flat())];
+    const tab = (t: ReturnType<typeof axisTaps>) => [tensorFromNumbers('int32', [t.idx.length, 2], t.idx.flat()), tensorFromNumbers('float32', [t.w.length, 2], t.w.flat())];
     const ins = [x, ...tab(th), ...tab(tw)];
     const o = run('resize', ins.map(info), ins, { axes: [1, 2], weighted: true, extrapolate: false, value: 0 });
     const r = reader(toNumbers(x), [1, 2, 3]);
@@ -139,7 +139,7 @@ describe('data-movement ops', () => {
 
     const tn = axisTaps({ inLen: 3, outLen: 3, scale: 1, roi: [0.5, 1.5] }, { ...opts, mode: 'nearest', coord: 'tf_crop_and_resize' });
     expect(tn.inside).toEqual([1, 1, 0]);
-    const nins = [x, tensorFromNumbers('int64', [3, 1], tn.idx.flat()), tensorFromNumbers('float32', [3], tn.inside)];
+    const nins = [x, tensorFromNumbers('int32', [3, 1], tn.idx.flat()), tensorFromNumbers('float32', [3], tn.inside)];
     const n = run('resize', nins.map(info), nins, { axes: [2], weighted: false, extrapolate: true, value: -1 });
     expect(toNumbers(n)).toEqual(each([1, 2, 3], ([, i, j]) => (j === 2 ? -1 : r([0, i!, tn.idx[j!]![0]!]))));
   });

@@ -1,12 +1,12 @@
 /**
  * resize(x, idx_0, [w_0,] idx_1, [w_1,] ..., [inside_0, inside_1, ...]): separable resampling along `axes`
- * with build-time tables (see frontend/onnx/converters/resize-taps.ts). For resized axis j, idx_j is an int64
+ * with build-time tables (see frontend/onnx/converters/resize-taps.ts). For resized axis j, idx_j is an int32
  * [out_j, taps_j] table of input indices and w_j the matching weights (x's float dtype); without weights
  * (`weighted: false`, nearest) each output reads the single index. With `extrapolate`, inside_j ([out_j], x's
  * dtype or float32 for nearest: 1 or 0) marks samples inside the input; others take `value`.
  * out[v] = sum over taps of prod_j w_j[v_j, t_j] * x[..., idx_j[v_j, t_j], ...]
  */
-import { add, cmp, int, mul, select, sub } from '../tir/expr.js';
+import { add, cast, cmp, int, mul, select, sub } from '../tir/expr.js';
 import type { Expr, Stmt } from '../tir/types.js';
 import { at, buffer, compute, lit, primFunc, reduce } from './compute.js';
 import type { OpDef } from './registry.js';
@@ -35,7 +35,7 @@ export const RESIZE_OPS: readonly OpDef[] = [{
     l.axes.forEach((a, j) => {
       if (a < 0 || a >= x.shape.length) throw shapeError(`resize: axis ${a} is out of range for rank ${x.shape.length}`);
       const idx = tensorArg('resize', args, 1 + j * (l.weighted ? 2 : 1));
-      if (idx.dtype !== 'int64' || idx.shape.length !== 2) throw shapeError('resize: index tables must be int64 [out, taps]');
+      if ((idx.dtype !== 'int32' && idx.dtype !== 'int64') || idx.shape.length !== 2) throw shapeError('resize: index tables must be int32/int64 [out, taps]');
       shape[a] = idx.shape[0]!;
     });
     return tensor(x.dtype, shape);
@@ -52,7 +52,7 @@ export const RESIZE_OPS: readonly OpDef[] = [{
     const value = numAttr(ctx.attrs, 'value', 0);
     const src = (v: readonly Expr[], taps: readonly Expr[]): Expr[] => {
       const s = [...v];
-      l.axes.forEach((a, j) => { s[a] = at(idx[j]!, [v[a]!, taps[j]!]); });
+      l.axes.forEach((a, j) => { s[a] = cast(at(idx[j]!, [v[a]!, taps[j]!]), 'int64'); });
       return s;
     };
     const insideProd = (v: readonly Expr[]): Expr => ins.reduce<Expr>((p, b, j) => mul(p, at(b, [v[l.axes[j]!]!])), lit(1, ins[0]?.dtype ?? 'float32'));

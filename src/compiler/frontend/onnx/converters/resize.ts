@@ -7,7 +7,7 @@
 import { isFloat } from '../../../../formats/dtype.js';
 import type { Atom } from '../../../ir/types.js';
 import { tensorFromNumbers } from '../tensor-values.js';
-import { axisTaps, type AxisSpec, type CoordMode, type NearestMode, type ResizeMode, type ResizeOpts } from './resize-taps.js';
+import { axisTaps, type AxisSpec, type AxisTaps, type CoordMode, type NearestMode, type ResizeMode, type ResizeOpts } from './resize-taps.js';
 import { axisOf, numberValues } from './shape-input.js';
 import type { ConvertCtx, ConverterTable } from './types.js';
 import { tensorInfo } from './util.js';
@@ -22,6 +22,12 @@ function strAttr(ctx: ConvertCtx, name: string, dflt: string, allowed: readonly 
   const v = a?.type === 'string' ? a.value : dflt;
   if (!allowed.includes(v)) ctx.unsupported(`${name} '${v}'`, `Supported values: ${allowed.join(', ')}.`);
   return v;
+}
+
+/** Whether an axis' table reads input x for output x with weight 1 everywhere (nothing to resample). */
+function isIdentity(t: AxisTaps, a: AxisSpec): boolean {
+  if (a.outLen !== a.inLen) return false;
+  return t.idx.every((row, x) => t.inside[x] === 1 && row.every((i, k) => (t.w[x]![k] === 0 ? true : i === x && t.w[x]![k] === 1)));
 }
 
 export const RESIZE_CONVERTERS: ConverterTable = {
@@ -86,9 +92,10 @@ export const RESIZE_CONVERTERS: ConverterTable = {
           ...(roiIn ? { roi: [roiIn[j]!, roiIn[j + axes.length]!] as const } : {}),
         };
         const t = axisTaps(spec, opts);
+        if (isIdentity(t, spec)) return; // e.g. tf_crop_and_resize over a whole unit batch / channel axis
         const taps = t.idx[0]?.length ?? 1;
         used.push(a);
-        tables.push(ctx.constantAtom(`${base}_idx${a}`, tensorFromNumbers('int64', [spec.outLen, taps], t.idx.flat())));
+        tables.push(ctx.constantAtom(`${base}_idx${a}`, tensorFromNumbers('int32', [spec.outLen, taps], t.idx.flat())));
         if (weighted) tables.push(ctx.constantAtom(`${base}_w${a}`, tensorFromNumbers(wdtype, [spec.outLen, taps], t.w.flat())));
         insides.push(ctx.constantAtom(`${base}_inside${a}`, tensorFromNumbers(wdtype, [spec.outLen], t.inside)));
         if (t.inside.some((v) => v === 0)) extrapolate = true;
