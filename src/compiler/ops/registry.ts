@@ -15,6 +15,10 @@ import { SOFTMAX_OPS } from './softmax.js';
 import { SORT_SCAN_OPS } from './sort-scan.js';
 import { SHAPE_OPS } from './tensor-to-shape.js';
 import { TRANSFORM_OPS } from './transform.js';
+import { FILL_OPS } from './fill.js';
+import { GATHER_OPS } from './gather.js';
+import { LAYOUT_OPS } from './layout.js';
+import { RESIZE_OPS } from './resize.js';
 
 export interface LegalizeCtx {
   /** PrimFunc name to use. */
@@ -32,7 +36,8 @@ export interface OpDef {
 }
 
 const REGISTRY: ReadonlyMap<string, OpDef> = new Map(
-  [...ELEMENTWISE_OPS, ...MATMUL_OPS, ...TRANSFORM_OPS, ...SOFTMAX_OPS, ...SORT_SCAN_OPS, ...SHAPE_OPS].map((d) => [d.name, d]),
+  [...ELEMENTWISE_OPS, ...MATMUL_OPS, ...TRANSFORM_OPS, ...SOFTMAX_OPS, ...SORT_SCAN_OPS, ...SHAPE_OPS,
+    ...LAYOUT_OPS, ...GATHER_OPS, ...FILL_OPS, ...RESIZE_OPS].map((d) => [d.name, d]),
 );
 
 export function hasOp(name: string): boolean {

@@ -15,6 +15,7 @@ import type { Expr } from '../../tir/types.js';
 import { CONVERTERS, supportedOnnxOps } from './converters/index.js';
 import type { ConvertCtx } from './converters/types.js';
 import { loadOnnx, type OnnxAttr, type OnnxNode, type OnnxValueInfo } from './load.js';
+import { evaluateNode, knownFromTensor, knownToTensor, type EvalInput, type KnownValue } from './shape-values.js';
 
 export interface ImportOptions {
   /** Path of the .onnx file (its folder holds any external data). */
@@ -88,6 +89,39 @@ function importModel(bytes: Uint8Array, opts: ImportOptions): IRModule {
   };
   for (const [name, t] of g.initializers) atoms.set(name, addConstant(name, t));
 
+  // Known values (shape-values.ts): small tensors computed at import time, possibly over symbolic dims.
+  const known = new Map<string, KnownValue | null>();
+  const knownOrigin = new Map<string, Origin>(); // node that computed each known value
+  const knownOf = (name: string | undefined): KnownValue | undefined => {
+    if (name === undefined || name === '') return undefined;
+    const k = known.get(name);
+    if (k !== undefined) return k ?? undefined;
+    const a = atoms.get(name);
+    const kv = a?.k === 'const' ? knownFromTensor(constants[a.name]!) ?? null : null;
+    if (a?.k === 'const') known.set(name, kv);
+    return kv ?? undefined;
+  };
+  const recordKnown = (name: string, kv: KnownValue, origin: Origin): void => {
+    known.set(name, kv);
+    knownOrigin.set(name, origin);
+    const t = knownToTensor(kv);
+    if (t) atoms.set(name, addConstant(name, t));
+  };
+  /** A symbolic known value becomes a tensor (shape_to_tensor) the first time a kernel needs it. */
+  const materialize = (name: string, origin: Origin): Atom | undefined => {
+    const kv = known.get(name);
+    if (!kv) return undefined;
+    const args: Atom[] = [{ k: 'shape', values: kv.values }];
+    const attrs = { dtype: kv.dtype, shape: [...kv.shape] };
+    const sinfo = getOp('shape_to_tensor').infer([{ k: 'shape', values: kv.values }], attrs);
+    const v = varNames.fresh(sanitizeName(name));
+    bindings.push({ var: v, value: { k: 'op', op: 'shape_to_tensor', args, attrs }, sinfo, origin });
+    sinfos.set(v, sinfo);
+    const a: Atom = { k: 'var', name: v };
+    atoms.set(name, a);
+    return a;
+  };
+
   // Symbolic dim names come from the inputs' dim_params; reserve them first so fresh ones never clash.
   for (const vi of g.inputs) if (vi.type?.k === 'tensor') for (const d of vi.type.dims ?? []) if ('param' in d) symNames.reserve(sanitizeDimName(d.param));
 
@@ -118,6 +152,16 @@ function importModel(bytes: Uint8Array, opts: ImportOptions): IRModule {
       if (node.domain !== '' && node.domain !== 'ai.onnx') {
         throw unsupportedError(`the operator domain '${node.domain}'`, node, opset, 'relax only supports ops of the default ONNX domain (ai.onnx).');
       }
+      const evalInputs = node.inputs.map((nm): EvalInput | undefined => {
+        if (nm === '') return undefined;
+        const a = atoms.get(nm), kv = knownOf(nm);
+        return { ...(kv ? { known: kv } : {}), ...(a ? { sinfo: sinfoOf(a) } : {}) };
+      });
+      const evaluated = evaluateNode(node, opset, evalInputs);
+      if (evaluated && evaluated.length >= node.outputs.filter((o) => o !== '').length) {
+        node.outputs.forEach((o, i) => { if (o !== '') recordKnown(o, evaluated[i]!, origin); });
+        return;
+      }
       const conv = CONVERTERS[node.opType];
       if (!conv) throw unsupportedError('this operator', node, opset);
       for (const [name] of node.attrs) {
@@ -136,7 +180,7 @@ function importModel(bytes: Uint8Array, opts: ImportOptions): IRModule {
       const input = (i: number): Atom | undefined => {
         const nm = node.inputs[i];
         if (nm === undefined || nm === '') return undefined;
-        const a = atoms.get(nm);
+        const a = atoms.get(nm) ?? materialize(nm, origin);
         if (!a) throw new RelaxError('RLX_ONNX_INVALID', `input '${nm}' of node '${node.name}' is not defined before it is used`, undefined,
           'ONNX graphs must be topologically sorted; check the model with onnx.checker.');
         return a;
@@ -160,6 +204,7 @@ function importModel(bytes: Uint8Array, opts: ImportOptions): IRModule {
           const a = input(i);
           return a?.k === 'const' ? constants[a.name] : undefined;
         },
+        knownValue: (i) => knownOf(node.inputs[i]),
         attr: (name) => node.attrs.get(name),
         attrInt: (name, dflt) => attrNum(name, dflt, 'int'),
         attrFloat: (name, dflt) => attrNum(name, dflt, 'float'),
@@ -199,7 +244,7 @@ function importModel(bytes: Uint8Array, opts: ImportOptions): IRModule {
   const ret: Atom[] = [];
   const retNames: string[] = [];
   for (const o of g.outputs) {
-    const a = atoms.get(o.name);
+    const a = atoms.get(o.name) ?? materialize(o.name, knownOrigin.get(o.name) ?? { node: '', op: '', opset });
     if (!a) throw new RelaxError('RLX_ONNX_INVALID', `graph output '${o.name}' is not produced by any node`);
     ret.push(a);
     retNames.push(o.name);

@@ -7,10 +7,14 @@ import { SHAPE_CONVERTERS } from './shape.js';
 import { SOFTMAX_CONVERTERS } from './softmax.js';
 import { TOPK_CONVERTERS } from './topk.js';
 import type { ConverterTable } from './types.js';
+import { GATHER_CONVERTERS } from './gather.js';
+import { LAYOUT_CONVERTERS } from './layout.js';
+import { RESIZE_CONVERTERS } from './resize.js';
 
 export const CONVERTERS: ConverterTable = {
   ...CONSTANT_CONVERTERS, ...ELEMENTWISE_CONVERTERS, ...GEMM_CONVERTERS, ...SCAN_CONVERTERS,
   ...SHAPE_CONVERTERS, ...SOFTMAX_CONVERTERS, ...TOPK_CONVERTERS,
+  ...GATHER_CONVERTERS, ...LAYOUT_CONVERTERS, ...RESIZE_CONVERTERS,
 };
 
 export function supportedOnnxOps(): string[] {

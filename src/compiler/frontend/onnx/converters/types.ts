@@ -2,6 +2,7 @@
 import type { HostTensor } from '../../../../formats/tensor.js';
 import type { Atom, Attrs, StructInfo, Value } from '../../../ir/types.js';
 import type { OnnxAttr, OnnxNode } from '../load.js';
+import type { KnownValue } from '../shape-values.js';
 
 export interface ConvertCtx {
   readonly node: OnnxNode;
@@ -14,6 +15,11 @@ export interface ConvertCtx {
   sinfo(a: Atom): StructInfo;
   /** The tensor of input i when it is a module constant (initializer or Constant output). */
   constant(i: number): HostTensor | undefined;
+  /**
+   * The known value of input i (see shape-values.ts): small constants, and int tensors computed at import time
+   * whose elements may be symbolic dims. Shape-reading converters read their targets from it.
+   */
+  knownValue(i: number): KnownValue | undefined;
   attr(name: string): OnnxAttr | undefined;
   attrInt(name: string, dflt: number): number;
   attrFloat(name: string, dflt: number): number;
