@@ -15,6 +15,7 @@ import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/p
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { ArtifactFile } from '../compiler/job.js';
+import { externalDataLocations } from '../compiler/frontend/onnx/load.js';
 import { hashFile, sha256, stableStringify } from './hash.js';
 import type { PlannedJob } from './plan.js';
 import { toolchainsFor, type ToolchainVersions } from './toolchains.js';
@@ -76,17 +77,38 @@ export type Lookup =
 
 const HISTORY = 3;
 
-/** The hash of the model's input bytes (model + external data that exist), and which files those were. */
-export async function hashModelInputs(job: Pick<PlannedJob, 'modelPath' | 'dataCandidates'>): Promise<{ hash: string; inputs: string[] }> {
-  const files = [job.modelPath, ...job.dataCandidates.filter((p) => existsSync(p))];
-  const parts: string[] = [];
-  for (const f of files) parts.push(`${path.basename(f)}\0${await hashFile(f)}`);
-  return { hash: sha256(parts.join('\n')), inputs: files };
+/** Models up to this size are scanned for the external data files they name (larger ones keep their data inline). */
+const SCAN_LIMIT = 256 * 1024 * 1024;
+/** model sha256 -> the external data locations it names. */
+const locationsMemo = new Map<string, readonly string[]>();
+
+async function externalFilesOf(modelPath: string, modelHash: string): Promise<string[]> {
+  let locations = locationsMemo.get(modelHash);
+  if (!locations) {
+    locations = (await stat(modelPath)).size <= SCAN_LIMIT ? externalDataLocations(new Uint8Array(await readFile(modelPath))) : [];
+    locationsMemo.set(modelHash, locations);
+  }
+  const dir = path.dirname(modelPath);
+  return locations.map((l) => path.join(dir, path.normalize(l))).filter((p) => p.startsWith(dir + path.sep) && existsSync(p));
+}
+
+/**
+ * The hash of the model's input bytes (model + the external data files it names or that sit next to it + files
+ * bound to graph inputs), and which files those were.
+ */
+export async function hashModelInputs(job: Pick<PlannedJob, 'modelPath' | 'dataCandidates' | 'bind'>): Promise<{ hash: string; inputs: string[] }> {
+  const modelHash = await hashFile(job.modelPath);
+  const data = [...new Set([...job.dataCandidates.filter((p) => existsSync(p)), ...(await externalFilesOf(job.modelPath, modelHash))])];
+  const parts: string[] = [`${path.basename(job.modelPath)}\0${modelHash}`];
+  for (const f of data) parts.push(`${path.relative(path.dirname(job.modelPath), f)}\0${await hashFile(f)}`);
+  for (const b of job.bind ?? []) parts.push(`bind:${b.name}\0${await hashFile(b.path)}`);
+  return { hash: sha256(parts.join('\n')), inputs: [job.modelPath, ...data, ...(job.bind ?? []).map((b) => b.path)] };
 }
 
 export async function computeCacheKey(job: PlannedJob, env: { toolchains: ToolchainVersions; compiler: string }): Promise<CacheKey> {
   const { hash: model, inputs } = await hashModelInputs(job);
-  const config = sha256(stableStringify({ id: job.id, model: job.model, modelSource: job.modelSource, target: job.target, pipeline: job.pipeline }));
+  const bind = job.bind?.map((b) => [b.name, b.source]);
+  const config = sha256(stableStringify({ id: job.id, model: job.model, modelSource: job.modelSource, target: job.target, pipeline: job.pipeline, bind }));
   const toolchain = sha256(stableStringify(toolchainsFor(job.target.kind, env.toolchains)));
   const compiler = sha256(env.compiler);
   const parts: KeyParts = { model, config, toolchain, compiler };

@@ -7,6 +7,7 @@ import path from 'node:path';
 import picomatch from 'picomatch';
 import { RelaxError, isRelaxError } from '../diagnostics/index.js';
 import type { PipelineRecord, Target } from '../formats/manifest.js';
+import type { BoundInput } from '../compiler/job.js';
 import { applyPipelineFn, resolvePipeline } from '../compiler/pipeline/resolve.js';
 import { knownPassNames } from '../compiler/pipeline/passes.js';
 import type { LoadedConfig, ModelSpec, TargetSpec } from '../config/load.js';
@@ -23,6 +24,10 @@ export interface PlannedJob {
   readonly pipeline: PipelineRecord;
   /** External data files that may sit next to the model (watched; hashed when present). */
   readonly dataCandidates: readonly string[];
+  /** Graph inputs bound to TensorProto files (config `bind`); their bytes are part of the cache key. */
+  readonly bind?: readonly BoundInput[];
+  /** The config file as shown in diagnostics. */
+  readonly configFile?: string;
 }
 
 export interface PlanOptions {
@@ -106,7 +111,10 @@ export function planJobs(config: LoadedConfig, opts: PlanOptions = {}): PlannedJ
   for (const model of config.models) {
     const specs = model.targets.filter((t) => keep(model.name, t.target.name));
     if (specs.length === 0) continue;
-    if (opts.checkFiles !== false) checkModelFile(config, model, cwd);
+    if (opts.checkFiles !== false) {
+      checkModelFile(config, model, cwd);
+      checkBindFiles(config, model, cwd);
+    }
     for (const spec of specs) {
       jobs.push({
         id: jobId(model.name, spec.target.name),
@@ -116,6 +124,8 @@ export function planJobs(config: LoadedConfig, opts: PlanOptions = {}): PlannedJ
         modelSource: model.source,
         pipeline: resolveJobPipeline(config, model, spec, cwd),
         dataCandidates: externalDataCandidates(model.path),
+        ...(model.bind ? { bind: model.bind } : {}),
+        ...(config.file ? { configFile: displayPath(config.file, cwd) } : {}),
       });
     }
   }
@@ -146,5 +156,22 @@ function checkModelFile(config: LoadedConfig, model: ModelSpec, cwd: string): vo
         modelFile: model.source,
       },
       'Model paths are relative to the config file.');
+  }
+}
+
+function checkBindFiles(config: LoadedConfig, model: ModelSpec, cwd: string): void {
+  for (const b of model.bind ?? []) {
+    let ok = false;
+    try {
+      ok = statSync(b.path).isFile();
+    } catch {
+      ok = false;
+    }
+    if (!ok) {
+      throw new RelaxError('RLX_BIND_NOT_FOUND',
+        `model '${model.name}': the value bound to input '${b.name}', ${b.source}, ${existsSync(b.path) ? 'is not a file' : 'was not found'} (resolved to ${b.path})`,
+        { ...(config.file ? { configFile: displayPath(config.file, cwd) } : {}), keyPath: b.keyPath, model: model.name },
+        'Paths under `bind` are relative to the config file and name onnx.TensorProto (.pb) files.');
+    }
   }
 }

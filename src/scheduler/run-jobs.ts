@@ -146,6 +146,7 @@ async function compileAndStore(
   try {
     const cjob: CompileJob = {
       model: job.model, modelPath: job.modelPath, modelSource: job.modelSource, target: job.target, pipeline: job.pipeline, tmpDir,
+      ...(job.bind ? { bind: job.bind } : {}), ...(job.configFile ? { configFile: job.configFile } : {}),
     };
     result = await ctx.pool.run(cjob, ctx.signal);
   } catch (e) {

@@ -70,7 +70,7 @@ export async function watch(options: WatchOptions = {}): Promise<WatchHandle> {
     const s = new Set<string>();
     if (configFile) s.add(configFile);
     for (const j of jobs ?? []) {
-      for (const f of [j.modelPath, ...j.dataCandidates]) if (!isOutput(f)) s.add(f);
+      for (const f of [j.modelPath, ...j.dataCandidates, ...(j.bind ?? []).map((b) => b.path)]) if (!isOutput(f)) s.add(f);
     }
     // Models in the config that the filter or a plan error left out are still worth watching.
     for (const m of config?.models ?? []) if (!isOutput(m.path)) s.add(m.path);
