@@ -6,6 +6,7 @@ Commands:
                      [--config F] [--json] [--jobs N] [--filter GLOB]... [--force] [--watch]
   run DIR            run a built artifact on TensorProto inputs
                      --input NAME=FILE.pb ... [--out OUTDIR] [--device cpu|webgpu|cuda]
+  run --batch FILE   run many (dir, inputs, out) sets in one process [--device D] [--json]
   pipeline           show which pipeline a target resolves to, why, and its passes
                      --target T [--model M] [--config F] [--json]
 
