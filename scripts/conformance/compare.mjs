@@ -37,7 +37,8 @@ export function compareTensors(actual, expected, toNumbers, tol = { rtol: RTOL, 
     const x = a[i], y = e[i];
     if (x === y || (Number.isNaN(x) && Number.isNaN(y))) continue;
     const err = Math.abs(x - y);
-    if (err <= tol.atol + tol.rtol * Math.abs(y)) continue;
+    // Infinities match only themselves (Inf <= atol + rtol·Inf would hold for any x).
+    if (Number.isFinite(y) && err <= tol.atol + tol.rtol * Math.abs(y)) continue;
     bad++;
     if (first < 0) first = i;
     if (!(err <= worst)) worst = err;
