@@ -238,7 +238,10 @@ function importModel(bytes: Uint8Array, opts: ImportOptions): IRModule {
 function inputSinfo(vi: OnnxValueInfo, symNames: Namer): StructInfo {
   const t = vi.type;
   if (!t || t.k !== 'tensor') {
-    throw new RelaxError('RLX_ONNX_UNSUPPORTED', `graph input '${vi.name}' is a ${t ? t.what : 'value without a type'}; relax supports tensor inputs only`);
+    throw new RelaxError('RLX_ONNX_UNSUPPORTED', `graph input '${vi.name}' is a ${t ? t.what : 'value without a type'}; relax supports tensor inputs only`,
+      undefined, t?.what === 'sequence'
+        ? 'Sequence values (onnx.SequenceProto) are not supported as graph inputs or outputs: pass the tensors as separate inputs.'
+        : 'Export the model with tensor inputs.');
   }
   const dtype = ONNX_DTYPE[t.elemType];
   if (!dtype) {
@@ -270,6 +273,9 @@ function checkBind(inputs: readonly OnnxValueInfo[], initializers: ReadonlyMap<s
         `Graph inputs: ${names.map((n) => `'${n}'`).join(', ') || '(none)'}.`);
     }
     const ty = vi.type;
+    if (ty?.k === 'other') {
+      throw new RelaxError('RLX_BIND_MISMATCH', `graph input '${name}' is a ${ty.what}; only tensor inputs can be bound`, where);
+    }
     if (ty?.k === 'tensor') {
       const declared = ONNX_DTYPE[ty.elemType];
       if (declared !== undefined && declared !== t.dtype) {
