@@ -66,5 +66,5 @@ describe.skipIf(skip)('relax run --batch', () => {
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain('set [0]: "out" must be the output directory');
     expect(relax(['run', '--batch', 'nope.jsonl']).status).toBe(2);
-  });
+  }, 60_000);
 });
