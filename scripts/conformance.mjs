@@ -27,6 +27,9 @@ Options:
   --min PCT        exit 1 when fewer than PCT % of the tests pass
   --work DIR       build folder, kept between runs for the build cache (default: <tmp>/relax-conformance-<target>)
   --timeout S      seconds one test may run before it counts as hung (default 120)
+  --build-only     build and report rejections, run nothing (tests that built count as failed: not run)
+  --run-only       run what an earlier run built into --work (e.g. on another machine; build.json there says
+                   what was built), with the tests read from --suite
   -h, --help       show this help`;
 
 function usage(msg) {
@@ -41,7 +44,8 @@ try {
     options: {
       target: { type: 'string' }, suite: { type: 'string' }, filter: { type: 'string', multiple: true },
       jobs: { type: 'string' }, json: { type: 'string' }, md: { type: 'string' }, min: { type: 'string' },
-      work: { type: 'string' }, timeout: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      work: { type: 'string' }, timeout: { type: 'string' },
+      'build-only': { type: 'boolean' }, 'run-only': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
     strict: true,
   }));
@@ -53,6 +57,7 @@ if (values.help) {
   process.exit(0);
 }
 if (!values.target) usage('--target is required');
+if (values['build-only'] && values['run-only']) usage('--build-only and --run-only exclude each other');
 const num = (v, flag, { int = false, min = 0 } = {}) => {
   if (v === undefined) return undefined;
   const n = Number(v);
@@ -70,6 +75,7 @@ let run;
 try {
   run = await runConformance({
     target: values.target, suite, filters: values.filter ?? [], jobs, workDir, timeoutMs: timeoutS * 1000,
+    buildOnly: values['build-only'] === true, runOnly: values['run-only'] === true,
     log: (s) => process.stderr.write(`conformance: ${s}\n`),
   });
 } catch (e) {

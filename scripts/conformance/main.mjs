@@ -18,7 +18,7 @@ export const CRASH_CODES = new Set(['RLX_INTERNAL', 'RLX_WORKER_CRASHED', 'RLX_I
 
 /**
  * @param {{ target: string, suite: string, filters: string[], jobs: number, workDir: string, timeoutMs: number,
- *   log?: (s: string) => void }} opts
+ *   buildOnly?: boolean, runOnly?: boolean, log?: (s: string) => void }} opts
  */
 export async function runConformance(opts) {
   const log = opts.log ?? (() => {});
@@ -46,9 +46,26 @@ export async function runConformance(opts) {
   const base = (t) => ({ test: t.test, op: t.op, ...(t.opset !== undefined ? { opset: t.opset } : {}), bound: Object.keys(t.bind) });
   const fail = (t, stage, code, message) => results.set(t.test, { ...base(t), status: 'fail', stage, ...(code ? { code } : {}), message });
 
-  log(`building ${tests.length} tests for ${opts.target} (relax build --json --jobs ${opts.jobs}) in ${opts.workDir}`);
+  const buildFile = path.join(opts.workDir, 'build.json');
   const t0 = performance.now();
-  const built = await buildAll(configFile, { jobs: opts.jobs, env });
+  let built;
+  if (opts.runOnly) {
+    // Artifacts built earlier (maybe on another machine) into this work folder: dirs are relative to it.
+    let saved;
+    try {
+      saved = JSON.parse(readFileSync(buildFile, 'utf8'));
+    } catch {
+      throw new Error(`--run-only needs ${buildFile} from an earlier run with this --work folder`);
+    }
+    if (saved.target !== opts.target) throw new Error(`${buildFile} was built for ${saved.target}, not ${opts.target}`);
+    built = new Map(Object.entries(saved.results).map(([k, v]) => [k, v.ok ? { ...v, dir: path.resolve(opts.workDir, v.dir) } : v]));
+    log(`running the artifacts built earlier in ${opts.workDir}`);
+  } else {
+    log(`building ${tests.length} tests for ${opts.target} (relax build --json --jobs ${opts.jobs}) in ${opts.workDir}`);
+    built = await buildAll(configFile, { jobs: opts.jobs, env });
+    const saved = Object.fromEntries([...built].map(([k, v]) => [k, v.ok ? { ...v, dir: path.relative(opts.workDir, v.dir) } : v]));
+    writeFileSync(buildFile, `${JSON.stringify({ target: opts.target, results: saved }, null, 1)}\n`);
+  }
   const buildMs = Math.round(performance.now() - t0);
 
   const sets = [];
@@ -77,11 +94,12 @@ export async function runConformance(opts) {
     manifest.inputs.forEach((m, i) => { inputs[m.name] = t.runInputs[i].file; });
     sets.push({ test: t, dir: b.dir, inputs, out: path.join(outRoot, t.test) });
   }
-  const ok = [...built.values()].filter((b) => b.ok).length;
+  const ok = tests.filter((t) => built.get(t.test)?.ok).length;
   log(`built ${ok} of ${tests.length} in ${(buildMs / 1000).toFixed(1)} s; running ${sets.length} (relax run --batch, ${opts.jobs} process(es))`);
 
   const t1 = performance.now();
-  await runAll(sets, {
+  if (opts.buildOnly) for (const set of sets) fail(set.test, 'run', 'NOT_RUN', 'not run (--build-only)');
+  else await runAll(sets, {
     slots: opts.jobs, env, workDir: opts.workDir, timeoutMs: opts.timeoutMs,
     onResult(set, r) {
       const t = set.test;
