@@ -81,9 +81,23 @@ describe.skipIf(skip)('npm run conformance on a fake suite', () => {
     expect(r.stdout).toContain('total: 2 tests: 2 passed (100%), 0 failed (0%), 0 rejected at build time (0%)');
   }, 240_000);
 
+  it('--build-only builds and runs nothing; --run-only runs what that work folder holds', () => {
+    const w = join(tmp, 'work3');
+    const b = conformance(['--target', 'cpu', '--suite', suite, '--work', w, '--build-only']);
+    expect(b.code, b.stderr).toBe(0);
+    expect(b.stdout).toContain('total: 4 tests: 0 passed (0%), 3 failed (75%), 1 rejected at build time (25%)');
+    expect(b.stdout).toContain('test_add_pass [Add] run: NOT_RUN');
+    const r = conformance(['--target', 'cpu', '--suite', suite, '--work', w, '--run-only']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).not.toContain('building');
+    expect(r.stdout).toContain('total: 4 tests: 2 passed (50%), 1 failed (25%), 1 rejected at build time (25%)');
+    expect(conformance(['--target', 'webgpu', '--suite', suite, '--work', w, '--run-only']).code).toBe(2);
+  }, 240_000);
+
   it('usage errors exit 2', () => {
     expect(conformance(['--suite', suite]).code).toBe(2);
     expect(conformance(['--target', 'cpu', '--suite', join(tmp, 'nope')]).code).toBe(2);
     expect(conformance(['--target', 'cpu', '--suite', suite, '--min', '120']).code).toBe(2);
-  });
+    expect(conformance(['--target', 'cpu', '--suite', suite, '--build-only', '--run-only']).code).toBe(2);
+  }, 60_000);
 });
