@@ -8,6 +8,7 @@ Commands:
   run DIR            run a built artifact on TensorProto inputs
                      --input NAME=FILE.pb ... [--out OUTDIR] [--device cpu|webgpu|cuda]
   cache prune|clean  shrink the build cache to its size cap, or remove it [--json] [--cache-dir DIR] [--config F]
+  run --batch FILE   run many (dir, inputs, out) sets in one process [--device D] [--json]
   pipeline           show which pipeline a target resolves to, why, and its passes
                      --target T [--model M] [--config F] [--json]
 

@@ -4,10 +4,12 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { getBackend } from '../backends/index.js';
 import { RelaxError, toDiagnostic, withLocation, type Diagnostic } from '../diagnostics/index.js';
 import { MANIFEST_FORMAT, type FileRecord, type Manifest } from '../formats/manifest.js';
 import { writeSafetensors } from '../formats/safetensors.js';
+import { decodeTensorProto } from '../formats/tensor-proto.js';
 import type { HostTensor } from '../formats/tensor.js';
 import { VERSION } from '../version.js';
 import { importOnnx } from './frontend/onnx/import.js';
@@ -59,7 +61,11 @@ export async function compile(job: CompileJob): Promise<CompileResult> {
     } catch {
       throw new RelaxError('RLX_MODEL_NOT_FOUND', `cannot read model file ${job.modelSource}`, where, 'Check the path under `models` in the config.');
     }
-    const imported = withLocation(where, () => importOnnx(bytes, { modelPath: job.modelPath, modelName: job.model }));
+    const bind = readBoundInputs(job);
+    const imported = withLocation({ ...where, ...(job.configFile ? { configFile: job.configFile } : {}) }, () => importOnnx(bytes, {
+      modelPath: job.modelPath, modelName: job.model,
+      ...(bind ? { bind, bindKeyPaths: Object.fromEntries(job.bind!.map((b) => [b.name, b.keyPath])) } : {}),
+    }));
     const run = withLocation(where, () => runPipeline(imported, job));
     timings = run.timings;
     schedule = run.notes.filter((n) => n.kind === 'schedule').map((n) => ({ kernel: n.data.kernel!, rule: n.data.rule! }));
@@ -105,4 +111,26 @@ export async function compile(job: CompileJob): Promise<CompileResult> {
     diagnostics.push(toDiagnostic(e, where));
     return { ok: false, files: [], diagnostics, timings, schedule };
   }
+}
+
+/** Reads the TensorProto files of the job's `bind` entries (diagnostics name the config key path). */
+function readBoundInputs(job: CompileJob): Record<string, HostTensor> | undefined {
+  if (!job.bind || job.bind.length === 0) return undefined;
+  const out: Record<string, HostTensor> = {};
+  for (const b of job.bind) {
+    const where = { ...(job.configFile ? { configFile: job.configFile } : {}), keyPath: b.keyPath, model: job.model };
+    let bytes: Uint8Array;
+    try {
+      bytes = readFileSync(b.path);
+    } catch {
+      throw new RelaxError('RLX_BIND_NOT_FOUND', `cannot read ${b.source}, bound to input '${b.name}'`, where, 'Paths under `bind` are relative to the config file.');
+    }
+    try {
+      out[b.name] = decodeTensorProto(bytes, { baseDir: dirname(b.path) }).tensor;
+    } catch (e) {
+      throw new RelaxError('RLX_BIND_INVALID', `${b.source}, bound to input '${b.name}', is not a readable onnx.TensorProto: ${e instanceof Error ? e.message : String(e)}`,
+        where, 'Bind files are serialized onnx.TensorProto messages (e.g. onnx.numpy_helper.from_array(a).SerializeToString()).');
+    }
+  }
+  return out;
 }

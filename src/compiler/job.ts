@@ -22,6 +22,22 @@ export interface CompileJob {
    * source + flags + toolchain); absent: compile every time. (Additive, scheduler session 2.)
    */
   readonly objectCacheDir?: string;
+  /** Graph inputs bound to constant tensors at build time (config `models.<name>.bind`); absent when none. */
+  readonly bind?: readonly BoundInput[];
+  /** The config file as shown in diagnostics (relative to the working directory when inside it). */
+  readonly configFile?: string;
+}
+
+/** One `bind` entry: a graph input whose value is an onnx.TensorProto file, fixed at build time. */
+export interface BoundInput {
+  /** The ONNX graph input name. */
+  readonly name: string;
+  /** Absolute path of the TensorProto file. */
+  readonly path: string;
+  /** The path as written in the config. */
+  readonly source: string;
+  /** Where it was written, e.g. `models.net.bind.shape`. */
+  readonly keyPath: string;
 }
 
 export interface ArtifactFile {

@@ -11,7 +11,7 @@ type Issue = z.core.$ZodIssue;
 type PathSeg = PropertyKey;
 
 const CONFIG_KEYS = ['outDir', 'cacheDir', 'models', 'targets', 'pipeline'];
-const MODEL_KEYS = ['source', 'targets', 'pipeline'];
+const MODEL_KEYS = ['source', 'targets', 'pipeline', 'bind'];
 const TARGET_KEYS = ['kind', 'tag', 'name', 'arch', 'maxThreadsPerBlock', 'maxSharedMemoryBytes', 'warpSize', 'shaderF16', 'maxStorageBuffersPerStage', 'pipeline'];
 
 export function formatKeyPath(path: readonly PathSeg[]): string {

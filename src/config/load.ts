@@ -11,10 +11,11 @@ import { fileURLToPath } from 'node:url';
 import { cosmiconfig, defaultLoaders, type Loader } from 'cosmiconfig';
 import { createJiti } from 'jiti';
 import { RelaxError } from '../diagnostics/index.js';
+import type { BoundInput } from '../compiler/job.js';
 import type { PipelineFn } from '../compiler/pipeline/resolve.js';
 import type { Target } from '../formats/manifest.js';
 import { configSchema, type PipelineEntry, type TargetEntry } from './schema.js';
-import { problemsFromIssues } from './issues.js';
+import { formatKeyPath, problemsFromIssues } from './issues.js';
 import { resolveTarget } from './targets.js';
 
 export const CONFIG_FILES = [
@@ -36,6 +37,8 @@ export interface ModelSpec {
   readonly path: string;
   readonly targets: readonly TargetSpec[];
   readonly pipeline?: PipelineEntry;
+  /** Graph inputs bound to TensorProto files at build time (paths made absolute), in the order written. */
+  readonly bind?: readonly BoundInput[];
   /** `models.<name>` (or `models.<name>.source` for the file itself). */
   readonly keyPath: string;
 }
@@ -178,6 +181,11 @@ export function validateConfig(raw: unknown, file: string, cwd: string = process
       path: path.resolve(dir, source),
       targets: own ? own.map((t, i) => targetSpec(t, `${keyPath}.targets[${i}]`)) : topTargets,
       ...(typeof entry !== 'string' && entry.pipeline !== undefined ? { pipeline: entry.pipeline as PipelineEntry } : {}),
+      ...(typeof entry !== 'string' && entry.bind !== undefined && Object.keys(entry.bind).length > 0
+        ? { bind: Object.entries(entry.bind).map(([input, source]): BoundInput => ({
+          name: input, source, path: path.resolve(dir, source), keyPath: formatKeyPath(['models', name, 'bind', input]),
+        })) }
+        : {}),
       keyPath,
     };
   });

@@ -98,7 +98,13 @@ const modelObject = z.strictObject({
     .min(1, { error: 'expected a non-empty path to an .onnx file' }),
   targets: targetList.optional(),
   pipeline: pipelineEntrySchema.optional(),
-}, { error: (iss) => (iss.code === 'unrecognized_keys' ? undefined : `expected a path to an .onnx file or { source, targets?, pipeline? }, got ${shown(iss.input)}`) });
+  bind: z.record(
+    z.string().min(1, { error: 'expected a graph input name' }),
+    z.string({ error: (iss) => `expected the path of an onnx.TensorProto (.pb) file, got ${shown(iss.input)}` })
+      .min(1, { error: 'expected a non-empty path to an onnx.TensorProto (.pb) file' }),
+    { error: (iss) => `expected an object mapping graph input names to onnx.TensorProto (.pb) files, got ${shown(iss.input)}` },
+  ).optional(),
+}, { error: (iss) => (iss.code === 'unrecognized_keys' ? undefined : `expected a path to an .onnx file or { source, targets?, pipeline?, bind? }, got ${shown(iss.input)}`) });
 
 const modelString = z.string().min(1, { error: 'expected a non-empty path to an .onnx file' });
 export const modelEntrySchema = z.union([modelString, modelObject]);
@@ -124,7 +130,16 @@ export const configSchema = z.strictObject({
 /** What a user writes. */
 export type TargetEntry = z.input<typeof targetEntrySchema>;
 export type PipelineEntry = string | PipelineFn;
-export type ModelEntry = string | { source: string; targets?: TargetEntry[]; pipeline?: PipelineEntry };
+export type ModelEntry = string | {
+  source: string;
+  targets?: TargetEntry[];
+  pipeline?: PipelineEntry;
+  /**
+   * Graph inputs fixed at build time: input name → onnx.TensorProto file (relative to the config). The tensor
+   * becomes a constant (like an initializer) and the input disappears from the artifact's inputs.
+   */
+  bind?: Record<string, string>;
+};
 export interface RelaxConfig {
   /** Where artifacts go (`<outDir>/<model>/<target>/`), relative to the config file. Default `dist`. */
   outDir?: string;

@@ -2,12 +2,14 @@
  * Job planning: one job per model × target, with its pipeline fully resolved on the main thread (named pipeline
  * via resolvePipeline, then the config's function via applyPipelineFn), so workers only ever see plain data.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { externalDataLocations } from '../compiler/frontend/onnx/load.js';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import picomatch from 'picomatch';
 import { RelaxError, isRelaxError } from '../diagnostics/index.js';
 import type { PipelineRecord, Target } from '../formats/manifest.js';
+import type { BoundInput } from '../compiler/job.js';
 import { applyPipelineFn, resolvePipeline } from '../compiler/pipeline/resolve.js';
 import { knownPassNames } from '../compiler/pipeline/passes.js';
 import type { LoadedConfig, ModelSpec, TargetSpec } from '../config/load.js';
@@ -31,6 +33,10 @@ export interface PlannedJob {
   readonly inputFiles: readonly InputFile[];
   /** Hashes of the job's resolved config (source, target, pipeline incl. a pipeline function's source text). */
   readonly configInputs: Readonly<Record<string, string>>;
+  /** Graph inputs bound to TensorProto files (config `bind`); their bytes are part of the cache key. */
+  readonly bind?: readonly BoundInput[];
+  /** The config file as shown in diagnostics. */
+  readonly configFile?: string;
 }
 
 export interface InputFile {
@@ -50,10 +56,30 @@ export interface PlanOptions {
 }
 
 /** `<model>.data` with the extension replaced and `<model file>.data` (ONNX external data naming). */
+/** Models up to this size are scanned at plan time for the external data files they name. */
+const SCAN_LIMIT = 256 * 1024 * 1024;
+
+/**
+ * External data files of a model: `<stem>.data` / `<model>.data` beside it (hashed when present) and every
+ * location the model itself names (ONNX `external_data`, resolved inside the model's folder). Planning reads the
+ * model for this; a no-op build reuses the plan snapshot and does not.
+ */
 export function externalDataCandidates(modelPath: string): string[] {
   const ext = path.extname(modelPath);
   const stem = ext ? modelPath.slice(0, -ext.length) : modelPath;
-  return [...new Set([`${stem}.data`, `${modelPath}.data`])];
+  const out = new Set([`${stem}.data`, `${modelPath}.data`]);
+  let named: string[] = [];
+  try {
+    if (statSync(modelPath).size <= SCAN_LIMIT) named = externalDataLocations(new Uint8Array(readFileSync(modelPath)));
+  } catch {
+    named = []; // unreadable or malformed: the compile reports it
+  }
+  const dir = path.dirname(modelPath);
+  for (const l of named) {
+    const p = path.join(dir, path.normalize(l));
+    if (p.startsWith(dir + path.sep)) out.add(p);
+  }
+  return [...out];
 }
 
 export function jobId(model: string, target: string): string {
@@ -121,7 +147,10 @@ export function planJobs(config: LoadedConfig, opts: PlanOptions = {}): PlannedJ
   for (const model of config.models) {
     const specs = model.targets.filter((t) => keep(model.name, t.target.name));
     if (specs.length === 0) continue;
-    if (opts.checkFiles !== false) checkModelFile(config, model, cwd);
+    if (opts.checkFiles !== false) {
+      checkModelFile(config, model, cwd);
+      checkBindFiles(config, model, cwd);
+    }
     const dataCandidates = externalDataCandidates(model.path);
     const inputFiles = modelInputFiles(config, model, dataCandidates);
     for (const spec of specs) {
@@ -141,6 +170,8 @@ export function planJobs(config: LoadedConfig, opts: PlanOptions = {}): PlannedJ
           target: digest(stableJson(spec.target)),
           pipeline: digest(stableJson(pipeline) + (typeof fnSource === 'function' ? `\0fn:${String(fnSource)}` : '')),
         },
+        ...(model.bind ? { bind: model.bind } : {}),
+        ...(config.file ? { configFile: displayPath(config.file, cwd) } : {}),
       });
     }
   }
@@ -194,13 +225,25 @@ function modelInputFiles(config: LoadedConfig, model: ModelSpec, dataCandidates:
   };
   const files: InputFile[] = [{ label: label(model.path), path: model.path, optional: false }];
   for (const d of dataCandidates) files.push({ label: label(d), path: d, optional: true });
-  const bind = (model as { bind?: unknown }).bind;
-  if (bind && typeof bind === 'object') {
-    for (const [input, file] of Object.entries(bind as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1))) {
-      if (typeof file !== 'string') continue;
-      const abs = path.resolve(dir, file);
-      files.push({ label: `${label(abs)} (bound to ${input})`, path: abs, optional: false });
-    }
+  for (const b of [...(model.bind ?? [])].sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0))) {
+    files.push({ label: `${label(b.path)} (bound to ${b.name})`, path: b.path, optional: false });
   }
   return files;
+}
+
+function checkBindFiles(config: LoadedConfig, model: ModelSpec, cwd: string): void {
+  for (const b of model.bind ?? []) {
+    let ok = false;
+    try {
+      ok = statSync(b.path).isFile();
+    } catch {
+      ok = false;
+    }
+    if (!ok) {
+      throw new RelaxError('RLX_BIND_NOT_FOUND',
+        `model '${model.name}': the value bound to input '${b.name}', ${b.source}, ${existsSync(b.path) ? 'is not a file' : 'was not found'} (resolved to ${b.path})`,
+        { ...(config.file ? { configFile: displayPath(config.file, cwd) } : {}), keyPath: b.keyPath, model: model.name },
+        'Paths under `bind` are relative to the config file and name onnx.TensorProto (.pb) files.');
+    }
+  }
 }

@@ -175,6 +175,7 @@ async function compileAndStore(
     const cjob: CompileJob = {
       model: job.model, modelPath: job.modelPath, modelSource: job.modelSource, target: job.target, pipeline: job.pipeline, tmpDir,
       ...(ctx.objectCacheDir ? { objectCacheDir: ctx.objectCacheDir } : {}),
+      ...(job.bind ? { bind: job.bind } : {}), ...(job.configFile ? { configFile: job.configFile } : {}),
     };
     result = await ctx.pool().run(cjob, { ...(ctx.signal ? { signal: ctx.signal } : {}), priority });
   } catch (e) {

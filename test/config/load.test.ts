@@ -120,8 +120,8 @@ describe('config errors', () => {
 
   it.each([
     [{ models: { m: './m.onnx' }, targets: ['cpx'] }, 'targets[0]', /expected a target kind or tag \("cpu", "cuda", "webgpu", "nvidia\/h100".*got "cpx"/],
-    [{ models: { m: 42 } }, 'models.m', /expected a path to an \.onnx file or \{ source, targets\?, pipeline\? \}, got number 42/],
-    [{ models: { m: { source: './m.onnx', target: ['cpu'] } } }, 'models.m.target', /unknown key "target" \(expected one of: source, targets, pipeline; did you mean "targets"\?\)/],
+    [{ models: { m: 42 } }, 'models.m', /expected a path to an \.onnx file or \{ source, targets\?, pipeline\?, bind\? \}, got number 42/],
+    [{ models: { m: { source: './m.onnx', target: ['cpu'] } } }, 'models.m.target', /unknown key "target" \(expected one of: source, targets, pipeline, bind; did you mean "targets"\?\)/],
     [{ models: { m: './m.onnx' }, outdir: 'x' }, 'outdir', /unknown key "outdir".*did you mean "outDir"/],
     [{ models: {} }, 'models', /expected at least one model/],
     [{}, 'models', /expected `models`/],

@@ -57,7 +57,7 @@ describe('incremental builds', () => {
     const { planJobs } = await import('../../src/scheduler/plan.js');
     const { computeCacheKey, explainChange } = await import('../../src/scheduler/cache.js');
     const cfg = await loadConfig({ cwd: p.dir });
-    const bound = { ...cfg, models: cfg.models.map((m) => (m.name === 'beta' ? { ...m, bind: { x: './inputs/x.pb' } } : m)) };
+    const bound = { ...cfg, models: cfg.models.map((m) => (m.name === 'beta' ? { ...m, bind: [{ name: 'x', source: './inputs/x.pb', path: path.join(p.dir, 'inputs/x.pb'), keyPath: 'models.beta.bind.x' }] } : m)) };
     const job = planJobs(bound, { cwd: p.dir, filter: ['beta:cpu'] })[0]!;
     expect(job.inputFiles.map((f) => f.label)).toContain('inputs/x.pb (bound to x)');
     const env = { toolchains: {}, compiler: 'x' };

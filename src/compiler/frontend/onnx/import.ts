@@ -22,6 +22,13 @@ export interface ImportOptions {
   readonly modelPath: string;
   /** Model name (from the config), for diagnostics. */
   readonly modelName: string;
+  /**
+   * Graph inputs bound to values at build time (config `bind`): each becomes a constant exactly like an
+   * initializer, and is no longer a parameter of `main`. Every name must be a graph input.
+   */
+  readonly bind?: Readonly<Record<string, HostTensor>>;
+  /** Config key path of each bound input (`models.net.bind.shape`), for diagnostics. */
+  readonly bindKeyPaths?: Readonly<Record<string, string>>;
 }
 
 /** Turns an ONNX name into an identifier: [A-Za-z0-9_], no leading digit or underscore. */
@@ -88,6 +95,8 @@ function importModel(bytes: Uint8Array, opts: ImportOptions): IRModule {
     return { k: 'const', name: n };
   };
   for (const [name, t] of g.initializers) atoms.set(name, addConstant(name, t));
+  const bound = checkBind(g.inputs, g.initializers, opts);
+  for (const [name, t] of bound) atoms.set(name, addConstant(name, t));
 
   // Known values (shape-values.ts): small tensors computed at import time, possibly over symbolic dims.
   const known = new Map<string, KnownValue | null>();
@@ -127,7 +136,7 @@ function importModel(bytes: Uint8Array, opts: ImportOptions): IRModule {
 
   const params: Param[] = [];
   for (const vi of g.inputs) {
-    if (g.initializers.has(vi.name)) continue;
+    if (g.initializers.has(vi.name) || bound.has(vi.name)) continue;
     const sinfo = inputSinfo(vi, symNames);
     const name = varNames.fresh(sanitizeName(vi.name));
     params.push({ name, sinfo });
@@ -274,7 +283,10 @@ function importModel(bytes: Uint8Array, opts: ImportOptions): IRModule {
 function inputSinfo(vi: OnnxValueInfo, symNames: Namer): StructInfo {
   const t = vi.type;
   if (!t || t.k !== 'tensor') {
-    throw new RelaxError('RLX_ONNX_UNSUPPORTED', `graph input '${vi.name}' is a ${t ? t.what : 'value without a type'}; relax supports tensor inputs only`);
+    throw new RelaxError('RLX_ONNX_UNSUPPORTED', `graph input '${vi.name}' is a ${t ? t.what : 'value without a type'}; relax supports tensor inputs only`,
+      undefined, t?.what === 'sequence'
+        ? 'Sequence values (onnx.SequenceProto) are not supported as graph inputs or outputs: pass the tensors as separate inputs.'
+        : 'Export the model with tensor inputs.');
   }
   const dtype = ONNX_DTYPE[t.elemType];
   if (!dtype) {
@@ -293,3 +305,37 @@ function inputSinfo(vi: OnnxValueInfo, symNames: Namer): StructInfo {
   return { k: 'tensor', dtype, shape };
 }
 
+
+/** Validates `bind` against the graph inputs: a known input, the declared element type and fixed dims. */
+function checkBind(inputs: readonly OnnxValueInfo[], initializers: ReadonlyMap<string, HostTensor>, opts: ImportOptions): Map<string, HostTensor> {
+  const out = new Map<string, HostTensor>();
+  const names = inputs.filter((v) => !initializers.has(v.name)).map((v) => v.name);
+  for (const [name, t] of Object.entries(opts.bind ?? {})) {
+    const where = { keyPath: opts.bindKeyPaths?.[name] ?? `bind.${name}` };
+    const vi = inputs.find((v) => v.name === name);
+    if (!vi || initializers.has(name)) {
+      throw new RelaxError('RLX_BIND_UNKNOWN_INPUT', `'${name}' is not a graph input of the model${initializers.has(name) ? ' (it is an initializer, already constant)' : ''}`, where,
+        `Graph inputs: ${names.map((n) => `'${n}'`).join(', ') || '(none)'}.`);
+    }
+    const ty = vi.type;
+    if (ty?.k === 'other') {
+      throw new RelaxError('RLX_BIND_MISMATCH', `graph input '${name}' is a ${ty.what}; only tensor inputs can be bound`, where);
+    }
+    if (ty?.k === 'tensor') {
+      const declared = ONNX_DTYPE[ty.elemType];
+      if (declared !== undefined && declared !== t.dtype) {
+        throw new RelaxError('RLX_BIND_MISMATCH', `graph input '${name}' is ${declared}, but the bound tensor is ${t.dtype}`, where,
+          'Bind a TensorProto of the input\'s element type.');
+      }
+      const dims = ty.dims;
+      const fixedMismatch = dims !== undefined && (dims.length !== t.shape.length || dims.some((d, i) => 'value' in d && d.value !== t.shape[i]));
+      if (fixedMismatch) {
+        const shown = dims!.map((d) => ('value' in d ? String(d.value) : 'param' in d ? d.param : '?')).join(', ');
+        throw new RelaxError('RLX_BIND_MISMATCH', `graph input '${name}' has shape [${shown}], but the bound tensor has shape [${t.shape.join(', ')}]`, where,
+          'Bind a TensorProto whose shape fits the input.');
+      }
+    }
+    out.set(name, t);
+  }
+  return out;
+}

@@ -2,6 +2,7 @@
  * Parses ONNX model bytes into plain typed data (graph, nodes, attributes, value infos, initializers as
  * HostTensors). External data (`model.onnx.data` next to the model) is read once per file and sliced.
  */
+import protobuf from 'protobufjs';
 import { RelaxError } from '../../../diagnostics/index.js';
 import type { HostTensor } from '../../../formats/tensor.js';
 import { int64ToNumber, tensorFromMessage, type TensorProtoMessage } from '../../../formats/tensor-proto.js';
@@ -80,17 +81,23 @@ export function loadOnnx(bytes: Uint8Array, opts: LoadOptions = {}): OnnxModel {
   }
   if (!m.graph) throw onnxLoadError('the ONNX model has no graph');
   const files = new Map<string, Uint8Array>();
+  /** The tensor whose data is being read (external data errors name it). */
+  let current = '';
   const readExternal = (location: string): Uint8Array => {
     let f = files.get(location);
     if (!f) {
-      if (opts.baseDir === undefined) throw onnxLoadError(`tensor data is stored externally in '${location}', but the model's folder is unknown`);
+      const who = `tensor '${current || '(unnamed)'}'`;
+      if (opts.baseDir === undefined) throw onnxLoadError(`${who} stores its data externally in '${location}', but the model's folder is unknown`);
       const fs = process.getBuiltinModule('node:fs') as typeof import('node:fs');
       const path = process.getBuiltinModule('node:path') as typeof import('node:path');
       const norm = path.normalize(location);
-      if (path.isAbsolute(norm) || norm.startsWith('..')) throw onnxLoadError(`external data location '${location}' must be a relative path inside the model's folder`);
+      if (path.isAbsolute(norm) || norm.startsWith('..')) {
+        throw onnxLoadError(`${who}: external data location '${location}' must be a relative path inside the model's folder`);
+      }
       const full = path.join(opts.baseDir, norm);
       if (!fs.existsSync(full)) {
-        throw onnxLoadError(`external data file '${location}' was not found next to the model`, `Keep '${location}' in the same folder as the .onnx file.`);
+        throw onnxLoadError(`${who} stores its data in the external file '${location}', which was not found next to the model (looked at ${full})`,
+          `Keep '${location}' in the same folder as the .onnx file.`);
       }
       const b = fs.readFileSync(full);
       f = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
@@ -99,11 +106,14 @@ export function loadOnnx(bytes: Uint8Array, opts: LoadOptions = {}): OnnxModel {
     return f;
   };
   const tensor = (t: Msg): HostTensor => {
+    current = String(t.name ?? '');
     try {
       return tensorFromMessage(t as TensorProtoMessage, { readExternal }).tensor;
     } catch (e) {
       if (e instanceof RelaxError) throw e;
-      throw onnxLoadError((e as Error).message);
+      throw onnxLoadError((e as Error).message, t.data_location === 1
+        ? 'The external data file is shorter than the model says, or does not belong to this model; re-export the model with its data.'
+        : undefined);
     }
   };
 
@@ -171,4 +181,44 @@ export function loadOnnx(bytes: Uint8Array, opts: LoadOptions = {}): OnnxModel {
       sparseInitializers: (g.sparse_initializer ?? []).length,
     },
   };
+}
+
+/**
+ * The external data files a model's initializers name (`external_data` `location`s), without decoding the
+ * model: a shallow walk of ModelProto.graph.initializer. Used for cache keys; empty when there are none.
+ */
+export function externalDataLocations(bytes: Uint8Array): string[] {
+  const out = new Set<string>();
+  const fields = (buf: Uint8Array, visit: (field: number, r: protobuf.Reader) => boolean): void => {
+    const r = protobuf.Reader.create(buf);
+    while (r.pos < r.len) {
+      const tag = r.uint32();
+      if (!visit(tag >>> 3, r)) r.skipType(tag & 7);
+    }
+  };
+  try {
+    fields(bytes, (f, r) => {
+      if (f !== 7) return false; // ModelProto.graph
+      fields(r.bytes(), (g, rg) => {
+        if (g !== 5) return false; // GraphProto.initializer
+        fields(rg.bytes(), (t, rt) => {
+          if (t !== 13) return false; // TensorProto.external_data
+          let key = '', value = '';
+          fields(rt.bytes(), (e, re) => {
+            if (e === 1) key = re.string();
+            else if (e === 2) value = re.string();
+            else return false;
+            return true;
+          });
+          if (key === 'location' && value) out.add(value);
+          return true;
+        });
+        return true;
+      });
+      return true;
+    });
+  } catch {
+    // Not a readable model: the compiler reports that; the cache key just has no external files.
+  }
+  return [...out].sort();
 }
