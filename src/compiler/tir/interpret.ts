@@ -163,7 +163,13 @@ class Compiler {
             if (isF) return norm(dt, () => a() / b());
             return norm(dt, () => { const y = b(); return y === 0 ? 0 : Math.trunc(a() / y); });
           case 'floordiv': return norm(dt, () => { const y = b(); return isF ? Math.floor(a() / y) : y === 0 ? 0 : Math.floor(a() / y); });
-          case 'floormod': return norm(dt, () => { const x = a(), y = b(); return !isF && y === 0 ? 0 : x - Math.floor(x / y) * y; });
+          case 'floormod': return norm(dt, () => {
+            const x = a(), y = b();
+            if (!isF && y === 0) return 0;
+            const r = x % y; // JS % is the exact truncated remainder, for floats too
+            return r !== 0 && (r < 0) !== (y < 0) ? r + y : r;
+          });
+          case 'truncmod': return norm(dt, () => { const x = a(), y = b(); return !isF && y === 0 ? 0 : x % y; });
           case 'min': return () => Math.min(a(), b());
           case 'max': return () => Math.max(a(), b());
           case 'pow': return norm(dt, () => Math.pow(a(), b()));
@@ -191,6 +197,10 @@ class Compiler {
         break;
       }
       case 'call': {
+        if (e.fn === 'not' && e.dtype !== 'bool') { // bitwise on integers
+          const x = this.expr(e.args[0]!, vars, bufs);
+          return e.dtype === 'int64' || e.dtype === 'uint64' ? () => normalize(e.dtype, Number(~BigInt(x()))) : norm(e.dtype, () => ~x());
+        }
         const f = MATH[e.fn];
         if (!f) throw new Error(`interpret: unknown math function '${e.fn}'`);
         const x = this.expr(e.args[0]!, vars, bufs);
@@ -203,7 +213,7 @@ class Compiler {
       case 'cast': {
         const a = this.expr(e.a, vars, bufs);
         const dt = e.dtype;
-        if (dt === 'bool') return () => { const v = a(); return v !== 0 && !Number.isNaN(v) ? 1 : 0; };
+        if (dt === 'bool') return () => (a() !== 0 ? 1 : 0); // NaN is true, as in C and numpy
         if (dt.startsWith('float') || dt === 'bfloat16') return norm(dt, a);
         return () => normalize(dt, Math.trunc(a()));
       }
