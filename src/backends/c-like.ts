@@ -98,7 +98,10 @@ const C_RESERVED = new Set((
   'blockIdx threadIdx blockDim gridDim warpSize bufs vars main ' +
   'exp expf log logf sqrt sqrtf tanh tanhf erf erff floor floorf ceil ceilf pow powf fabs fabsf sin sinf cos cosf ' +
   'tan tanf asin asinf acos acosf atan atanf sinh sinhf cosh coshf asinh asinhf acosh acoshf atanh atanhf ' +
-  'rint rintf rsqrt rsqrtf min max abs isnan isinf'
+  'rint rintf rsqrt rsqrtf min max abs isnan isinf ' +
+  'fmod fmodf trunc truncf round roundf fmin fmax fminf fmaxf log2 log10 log1p exp2 expm1 cbrt hypot remainder ' +
+  'nearbyint erfc tgamma lgamma signbit frexp ldexp modf copysign nan fdim fma isfinite powf ' +
+  'div ldiv lldiv labs llabs free malloc calloc realloc exit abort atoi atof rand srand qsort bsearch getenv system'
 ).split(' '));
 
 /** Maps TIR names to stable, valid and distinct C identifiers. */

@@ -55,6 +55,14 @@ export interface ElementwiseSpec {
 
 const bufName = (i: number): string => (i < 26 ? String.fromCharCode(65 + i) : `A${i}`);
 
+/**
+ * Kernels are exported C/CUDA symbols named after their op by default, and several elementwise ops share a name
+ * with a C library function (exp, pow, div, ...): those get a suffix.
+ */
+const LIBRARY_NAMES = new Set(('abs exp log sqrt rsqrt sin cos tan asin acos atan sinh cosh asinh acosh atanh tanh erf ' +
+  'floor ceil round min max pow div').split(' '));
+export const kernelName = (name: string): string => (LIBRARY_NAMES.has(name) ? `${name}_ew` : name);
+
 export function elementwise(spec: ElementwiseSpec): OpDef {
   const { name } = spec;
   const unaryShape = spec.arity === 1;
@@ -88,7 +96,7 @@ export function elementwise(spec: ElementwiseSpec): OpDef {
       const bufs = ins.map((t, i) => buffer(bufName(i), t.dtype, t.shape));
       const T = buffer(`T_${name}`, o.dtype, o.shape);
       const body = compute(T, (v) => spec.expr(bufs.map((b, i) => at(b, broadcastIndex(ins[i]!.shape, v, o.shape))), o.dtype, ctx.attrs));
-      return primFunc(ctx.name, bufs, [T], [body], { pattern });
+      return primFunc(kernelName(ctx.name), bufs, [T], [body], { pattern });
     },
   };
 }
