@@ -208,6 +208,15 @@ export class CPrinter {
     return code;
   }
 
+  /** A value stored into a buffer of `dtype`; 16-bit floats skip a widen-then-round pair where they can. */
+  private storeValue(v: Expr, dtype: DType): string {
+    if (isHalf(dtype) && v.dtype === dtype) {
+      if (v.k === 'load' && this.buffers.get(v.buffer)?.dtype === dtype) return `${this.name(v.buffer)}[${this.expr(this.flatIndex(v.buffer, v.indices))}]`;
+      if (v.k === 'cast') return this.narrow(this.expr(v.a), v.a.dtype, dtype);
+    }
+    return this.narrow(this.expr(v), v.dtype, dtype);
+  }
+
   /** Row-major flat index (int64) of `indices` into `buffer`. */
   private flatIndex(bufName: string, indices: readonly Expr[]): Expr {
     const buf = this.buffers.get(bufName);
@@ -311,8 +320,7 @@ export class CPrinter {
       case 'store': {
         const buf = this.name(s.buffer);
         const ix = this.expr(this.flatIndex(s.buffer, s.indices));
-        const dt = this.buffers.get(s.buffer)!.dtype;
-        out.push(`${ind}${buf}[${ix}] = ${this.narrow(this.expr(s.value), s.value.dtype, dt)};`);
+        out.push(`${ind}${buf}[${ix}] = ${this.storeValue(s.value, this.buffers.get(s.buffer)!.dtype)};`);
         return;
       }
       case 'if':
