@@ -56,11 +56,12 @@ export interface ElementwiseSpec {
 const bufName = (i: number): string => (i < 26 ? String.fromCharCode(65 + i) : `A${i}`);
 
 /**
- * Kernels are exported C/CUDA symbols named after their op by default, and several elementwise ops share a name
- * with a C library function (exp, pow, div, ...): those get a suffix.
+ * Kernels are exported symbols (C/CUDA functions, WGSL entry points) named after their op by default, and several
+ * elementwise ops share a name with a C library function (exp, pow, div, ...) or a WGSL keyword (cast, mod,
+ * where): those get a suffix.
  */
 const LIBRARY_NAMES = new Set(('abs exp log sqrt rsqrt sin cos tan asin acos atan sinh cosh asinh acosh atanh tanh erf ' +
-  'floor ceil round min max pow div').split(' '));
+  'floor ceil round min max pow div cast mod where').split(' '));
 export const kernelName = (name: string): string => (LIBRARY_NAMES.has(name) ? `${name}_ew` : name);
 
 export function elementwise(spec: ElementwiseSpec): OpDef {
