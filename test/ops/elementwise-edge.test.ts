@@ -41,6 +41,10 @@ const EDGES: Edge[] = [
     want: [1, 1 + 2 ** -6, 1 + 2 ** -7, -0, NaN_, inf], // 3.4e38 rounds up past the largest bfloat16
   },
   { name: 'float16 add rounds the float32 sum', op: 'add', inputs: [t('float16', [2048, 1, 65504, 65504]), t('float16', [1, 2 ** -11, 8, 16])], want: [2048, 1, 65504, inf] },
+  {
+    name: 'float16 computes in float32 and rounds once on store',
+    op: 'hard_sigmoid', attrs: { alpha: 1 + 2 ** -10, beta: -1 }, inputs: [t('float16', [1 + 3 * 2 ** -10])], want: [2 ** -8 + 2 ** -18],
+  },
   { name: 'float16 mul overflows to inf', op: 'mul', inputs: [t('float16', [300, -300]), t('float16', [300, 300])], want: [inf, -inf] },
   { name: 'cast to bool: NaN and -0', ...cast('float32', 'bool', [0, -0, NaN_, 0.5, -inf]), want: [0, 0, 1, 1, 1] },
   { name: 'cast float→int truncates toward zero', ...cast('float32', 'int32', [2.7, -2.7, -0.5, 1e9]), want: [2, -2, 0, 1e9] },

@@ -1,8 +1,10 @@
 /**
  * Reference interpreter for TIR. Runs every loop kind serially and honours block semantics (bindings,
  * predicate, init on the first reduce iteration), alloc, if, let, select, cast and the math intrinsics.
- * Values are JS numbers (int64 via Number). Slow but simple and exact enough to check every kernel the
- * compiler builds; FoldConstant uses it on small constant subgraphs.
+ * Values are JS numbers (int64 via Number, so exact up to 2^53). float16/bfloat16 values compute in float32
+ * and round to nearest even on store and cast, like the C-like backends; narrower integers wrap after every op.
+ * Slow but simple and exact enough to check every kernel the compiler builds; FoldConstant uses it on small
+ * constant subgraphs.
  *
  * The function is compiled once into closures (variables and buffers resolved to slots), then run.
  */
@@ -140,9 +142,12 @@ class Compiler {
 
   expr(e: Expr, vars: ReadonlyMap<string, number>, bufs: ReadonlyMap<string, number>): Num {
     const regs = this.regs;
-    const norm = (dt: DType, f: Num): Num => (dt === 'float64' || dt === 'int64' ? f : () => normalize(dt, f()));
+    // float16/bfloat16 compute in float32 and round to 16 bits on store or cast, as the C-like backends do.
+    const norm = (dt: DType, f: Num): Num => (dt === 'float64' || dt === 'int64' ? f
+      : dt === 'float16' || dt === 'bfloat16' ? () => Math.fround(f()) : () => normalize(dt, f()));
     switch (e.k) {
-      case 'int': case 'float': { const v = e.value; return () => v; }
+      case 'int': { const v = e.value; return () => v; }
+      case 'float': { const v = e.dtype === 'float64' ? e.value : Math.fround(e.value); return () => v; }
       case 'var': {
         const s = vars.get(e.name);
         if (s === undefined) throw new Error(`interpret: unbound variable '${e.name}'`);
@@ -214,7 +219,7 @@ class Compiler {
         const a = this.expr(e.a, vars, bufs);
         const dt = e.dtype;
         if (dt === 'bool') return () => (a() !== 0 ? 1 : 0); // NaN is true, as in C and numpy
-        if (dt.startsWith('float') || dt === 'bfloat16') return norm(dt, a);
+        if (dt.startsWith('float') || dt === 'bfloat16') return dt === 'float16' || dt === 'bfloat16' ? () => normalize(dt, a()) : norm(dt, a);
         return () => normalize(dt, Math.trunc(a()));
       }
       case 'load': {
