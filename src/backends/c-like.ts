@@ -3,36 +3,40 @@
  *
  * Prints TIR expressions and statements; buffer accesses are flattened row-major with int64 index math.
  * Everything that needs more than one C operator (floordiv/floormod on negatives, NaN-propagating min/max,
- * sigmoid, ...) goes through small `rlx_*` inline helpers that are emitted once, only when used, in a fixed
- * order, so the output is deterministic.
+ * sigmoid, ...) goes through small `rlx_*` inline helpers (c-helpers.ts) that are emitted once, only when used,
+ * in a fixed order, so the output is deterministic. float16/bfloat16 buffers hold 16-bit patterns: loads widen
+ * to float, expressions compute in float, stores (and casts to the 16-bit types) round to nearest even.
  */
 import { RelaxError } from '../diagnostics/index.js';
-import { isFloat, isSigned, type DType } from '../formats/dtype.js';
+import { DTYPE_BYTES, isFloat, type DType } from '../formats/dtype.js';
 import { add, cast, exprEqual, int, mul, product } from '../compiler/tir/expr.js';
 import type { Buffer, Expr, MathFn, PrimFunc, Stmt, ThreadTag } from '../compiler/tir/types.js';
+import { SUFFIX, helperPrelude, useConversion, type Conversion, type Dialect, type HelperOp } from './c-helpers.js';
 
-export type Dialect = 'c' | 'cuda';
+export type { Dialect };
+export { helperPrelude };
 
-const C_TYPES: Partial<Record<DType, string>> = {
-  float32: 'float', float64: 'double',
+/** Compute types: float16/bfloat16 values are computed in float and stored as 16-bit patterns (see cStorageType). */
+const C_TYPES: Record<DType, string> = {
+  float16: 'float', bfloat16: 'float', float32: 'float', float64: 'double',
   int8: 'int8_t', int16: 'int16_t', int32: 'int32_t', int64: 'int64_t',
   uint8: 'uint8_t', uint16: 'uint16_t', uint32: 'uint32_t', uint64: 'uint64_t',
   bool: 'bool',
 };
 
-/** C type of a scalar value of `dtype`. float16/bfloat16 are rejected (no half support in the C backends yet). */
+/** True for the 16-bit float types that are stored as bit patterns and computed in float. */
+export const isHalf = (d: DType): d is 'float16' | 'bfloat16' => d === 'float16' || d === 'bfloat16';
+
+/** C type of a scalar value of `dtype` (float16/bfloat16 compute in float). */
 export function cType(dtype: DType, kernel: string): string {
-  const t = C_TYPES[dtype];
-  if (!t) {
-    throw new RelaxError('RLX_CODEGEN_UNSUPPORTED_DTYPE', `dtype ${dtype} is not supported by the C/CUDA backends`,
-      { kernel }, 'Cast the model to float32 (half-precision kernels are not supported on cpu/cuda yet).');
-  }
+  const t = C_TYPES[dtype] as string | undefined;
+  if (!t) throw new RelaxError('RLX_CODEGEN_UNSUPPORTED_DTYPE', `dtype ${dtype} is not supported by the C/CUDA backends`, { kernel });
   return t;
 }
 
-/** C type used for buffer storage: like cType, but bool is stored as one byte. */
+/** C type used for buffer storage: like cType, but bool is one byte and float16/bfloat16 are 16-bit patterns. */
 export function cStorageType(dtype: DType, kernel: string): string {
-  return dtype === 'bool' ? 'uint8_t' : cType(dtype, kernel);
+  return dtype === 'bool' ? 'uint8_t' : isHalf(dtype) ? 'uint16_t' : cType(dtype, kernel);
 }
 
 /** An integer literal of the given dtype, exact for every value a JS number holds. */
@@ -49,8 +53,8 @@ export function intLiteral(value: number, dtype: DType): string {
       return v < 0n ? `(${v})` : `${v}`;
     case 'uint32': return `${v}u`;
     case 'uint64': return `${v}ull`;
-    case 'float32': case 'float64': return floatLiteral(value, dtype, 'c');
-    default: return `((${C_TYPES[dtype] ?? 'int64_t'})${v < 0n ? `(${v})` : v})`;
+    case 'float32': case 'float64': case 'float16': case 'bfloat16': return floatLiteral(value, dtype, 'c');
+    default: return `((${C_TYPES[dtype]})${v < 0n ? `(${v})` : v})`;
   }
 }
 
@@ -65,7 +69,7 @@ function float32Digits(v: number): string {
 
 /** A float literal that reads back exactly; inf/nan through per-dialect bit patterns. */
 export function floatLiteral(value: number, dtype: DType, dialect: Dialect): string {
-  const f32 = dtype === 'float32';
+  const f32 = dtype !== 'float64';
   if (Number.isNaN(value)) {
     if (dialect === 'cuda') return f32 ? '__int_as_float(0x7fc00000)' : '__longlong_as_double(0x7ff8000000000000LL)';
     return f32 ? '__builtin_nanf("")' : '__builtin_nan("")';
@@ -94,7 +98,10 @@ const C_RESERVED = new Set((
   'blockIdx threadIdx blockDim gridDim warpSize bufs vars main ' +
   'exp expf log logf sqrt sqrtf tanh tanhf erf erff floor floorf ceil ceilf pow powf fabs fabsf sin sinf cos cosf ' +
   'tan tanf asin asinf acos acosf atan atanf sinh sinhf cosh coshf asinh asinhf acosh acoshf atanh atanhf ' +
-  'rint rintf rsqrt rsqrtf min max abs isnan isinf'
+  'rint rintf rsqrt rsqrtf min max abs isnan isinf ' +
+  'fmod fmodf trunc truncf round roundf fmin fmax fminf fmaxf log2 log10 log1p exp2 expm1 cbrt hypot remainder ' +
+  'nearbyint erfc tgamma lgamma signbit frexp ldexp modf copysign nan fdim fma isfinite powf ' +
+  'div ldiv lldiv labs llabs free malloc calloc realloc exit abort atoi atof rand srand qsort bsearch getenv system'
 ).split(' '));
 
 /** Maps TIR names to stable, valid and distinct C identifiers. */
@@ -128,66 +135,12 @@ export function checkKernelName(name: string): void {
   }
 }
 
-const SUFFIX: Partial<Record<DType, string>> = {
-  float32: 'f32', float64: 'f64', int8: 'i8', int16: 'i16', int32: 'i32', int64: 'i64',
-  uint8: 'u8', uint16: 'u16', uint32: 'u32', uint64: 'u64', bool: 'bool',
-};
-
 /** Math functions with a C library counterpart named the same (float32 adds the `f` suffix). */
 const LIBM: Partial<Record<MathFn, string>> = {
   exp: 'exp', log: 'log', sqrt: 'sqrt', tanh: 'tanh', erf: 'erf', floor: 'floor', ceil: 'ceil', round: 'rint',
   sin: 'sin', cos: 'cos', tan: 'tan', asin: 'asin', acos: 'acos', atan: 'atan', sinh: 'sinh', cosh: 'cosh',
   asinh: 'asinh', acosh: 'acosh', atanh: 'atanh',
 };
-
-type HelperOp = 'floordiv' | 'floormod' | 'min' | 'max' | 'abs' | 'sign' | 'sigmoid' | 'isnan' | 'isinf' | 'pow';
-
-/** One helper function's source for `op` on values of `dtype`. */
-function helperSource(op: HelperOp, dtype: DType, dialect: Dialect): string {
-  const q = dialect === 'cuda' ? 'static __device__ __forceinline__' : 'static inline';
-  const t = C_TYPES[dtype]!;
-  const name = `rlx_${op}_${SUFFIX[dtype]}`;
-  const fl = isFloat(dtype);
-  const f = dtype === 'float32' ? 'f' : '';
-  const one = fl ? floatLiteral(1, dtype, dialect) : '1';
-  switch (op) {
-    case 'floordiv':
-      if (fl) return `${q} ${t} ${name}(${t} a, ${t} b) { return floor${f}(a / b); }`;
-      if (!isSigned(dtype)) return `${q} ${t} ${name}(${t} a, ${t} b) { return a / b; }`;
-      return `${q} ${t} ${name}(${t} a, ${t} b) { ${t} q = a / b; return (a % b != 0 && ((a < 0) != (b < 0))) ? (${t})(q - 1) : q; }`;
-    case 'floormod':
-      if (fl) return `${q} ${t} ${name}(${t} a, ${t} b) { return a - floor${f}(a / b) * b; }`;
-      if (!isSigned(dtype)) return `${q} ${t} ${name}(${t} a, ${t} b) { return a % b; }`;
-      return `${q} ${t} ${name}(${t} a, ${t} b) { ${t} r = a % b; return (r != 0 && ((r < 0) != (b < 0))) ? (${t})(r + b) : r; }`;
-    case 'min':
-      // NaN-propagating for floats (like numpy/ONNX Min).
-      return fl ? `${q} ${t} ${name}(${t} a, ${t} b) { return (a < b || a != a) ? a : b; }`
-        : `${q} ${t} ${name}(${t} a, ${t} b) { return a < b ? a : b; }`;
-    case 'max':
-      return fl ? `${q} ${t} ${name}(${t} a, ${t} b) { return (a > b || a != a) ? a : b; }`
-        : `${q} ${t} ${name}(${t} a, ${t} b) { return a > b ? a : b; }`;
-    case 'abs':
-      return fl ? `${q} ${t} ${name}(${t} a) { return fabs${f}(a); }`
-        : isSigned(dtype) ? `${q} ${t} ${name}(${t} a) { return a < 0 ? (${t})(-a) : a; }` : `${q} ${t} ${name}(${t} a) { return a; }`;
-    case 'sign':
-      // Keeps the sign of zero and NaN for floats.
-      return fl ? `${q} ${t} ${name}(${t} a) { return a > 0 ? ${one} : (a < 0 ? -${one} : a); }`
-        : `${q} ${t} ${name}(${t} a) { return (${t})((a > 0) - (a < 0)); }`;
-    case 'sigmoid':
-      return `${q} ${t} ${name}(${t} a) { return ${one} / (${one} + exp${f}(-a)); }`;
-    case 'isnan':
-      return `${q} bool ${name}(${t} a) { return a != a; }`;
-    case 'isinf': {
-      const inf = floatLiteral(Infinity, dtype, dialect);
-      return `${q} bool ${name}(${t} a) { return a == ${inf} || a == -${inf}; }`;
-    }
-    case 'pow':
-      if (fl) return `${q} ${t} ${name}(${t} a, ${t} b) { return pow${f}(a, b); }`;
-      return `${q} ${t} ${name}(${t} a, ${t} b) {\n` +
-        (isSigned(dtype) ? `  if (b < 0) return a == 1 ? 1 : (a == -1 ? ((b & 1) ? (${t})-1 : 1) : 0);\n` : '') +
-        `  ${t} r = 1;\n  while (b) { if (b & 1) r *= a; a *= a; b >>= 1; }\n  return r;\n}`;
-  }
-}
 
 export interface LaunchInfo {
   readonly grid: readonly Expr[];
@@ -230,10 +183,38 @@ export class CPrinter {
   name(tir: string): string { return this.names.get(tir); }
 
   private helper(op: HelperOp, dtype: DType): string {
-    this.type(dtype);
-    const key = `${op}:${dtype}`;
-    this.helpers.add(key);
-    return `rlx_${op}_${SUFFIX[dtype]}`;
+    const dt = isHalf(dtype) ? 'float32' : dtype === 'bool' ? 'int32' : dtype;
+    this.helpers.add(`${op}:${dt}`);
+    return `rlx_${op}_${SUFFIX[dt]}`;
+  }
+
+  private conv(c: Conversion): string { return useConversion(this.helpers, c); }
+
+  /** Widens a stored 16-bit pattern to float (identity for other dtypes). */
+  private widen(code: string, dtype: DType): string {
+    if (dtype === 'float16') return `${this.conv('f16_to_f32')}(${code})`;
+    if (dtype === 'bfloat16') return `${this.conv('bf16_to_f32')}(${code})`;
+    return code;
+  }
+
+  /** Rounds a value of dtype `from` to the storage of `to` (the 16-bit pattern for float16/bfloat16). */
+  private narrow(code: string, from: DType, to: DType): string {
+    if (to === 'float16') {
+      if (from === 'float16') return `${this.conv('f32_to_f16')}(${code})`;
+      if (from === 'float64') return `${this.conv('f64_to_f16')}(${code})`;
+      return `${this.conv('f32_to_f16')}(${isFloat(from) ? code : `(float)${code}`})`;
+    }
+    if (to === 'bfloat16') return `${this.conv('f32_to_bf16')}(${from === 'float32' || isHalf(from) ? code : `(float)${code}`})`;
+    return code;
+  }
+
+  /** A value stored into a buffer of `dtype`; 16-bit floats skip a widen-then-round pair where they can. */
+  private storeValue(v: Expr, dtype: DType): string {
+    if (isHalf(dtype) && v.dtype === dtype) {
+      if (v.k === 'load' && this.buffers.get(v.buffer)?.dtype === dtype) return `${this.name(v.buffer)}[${this.expr(this.flatIndex(v.buffer, v.indices))}]`;
+      if (v.k === 'cast') return this.narrow(this.expr(v.a), v.a.dtype, dtype);
+    }
+    return this.narrow(this.expr(v), v.dtype, dtype);
   }
 
   /** Row-major flat index (int64) of `indices` into `buffer`. */
@@ -251,15 +232,21 @@ export class CPrinter {
   }
 
   expr(e: Expr): string {
-    if (e.dtype === 'float16' || e.dtype === 'bfloat16') this.type(e.dtype);
     switch (e.k) {
-      case 'int': return intLiteral(e.value, e.dtype);
+      case 'int': return isFloat(e.dtype) ? floatLiteral(e.value, e.dtype, this.dialect) : intLiteral(e.value, e.dtype);
       case 'float': return isFloat(e.dtype) ? floatLiteral(e.value, e.dtype, this.dialect) : intLiteral(Math.trunc(e.value), e.dtype);
       case 'var': return this.name(e.name);
-      case 'load': return `${this.name(e.buffer)}[${this.expr(this.flatIndex(e.buffer, e.indices))}]`;
+      case 'load': {
+        const code = `${this.name(e.buffer)}[${this.expr(this.flatIndex(e.buffer, e.indices))}]`;
+        return this.widen(code, this.buffers.get(e.buffer)!.dtype);
+      }
       case 'cast': {
-        if (e.dtype === 'bool') return `(${this.expr(e.a)} != 0)`;
-        return `((${this.type(e.dtype)})${this.expr(e.a)})`;
+        const from = e.a.dtype;
+        const x = this.expr(e.a);
+        if (e.dtype === 'bool') return `(${x} != 0)`;
+        // Casts to a 16-bit float round to it (and widen back: expressions compute in float).
+        if (isHalf(e.dtype)) return this.widen(this.narrow(x, from, e.dtype), e.dtype);
+        return `((${this.type(e.dtype)})${x})`;
       }
       case 'select': return `(${this.expr(e.cond)} ? ${this.expr(e.t)} : ${this.expr(e.f)})`;
       case 'cmp': {
@@ -274,17 +261,19 @@ export class CPrinter {
   private binary(e: Extract<Expr, { k: 'bin' }>): string {
     const a = this.expr(e.a), b = this.expr(e.b);
     const dt = e.dtype;
+    // 8- and 16-bit integers promote to int in C: wrap arithmetic results back to the type.
+    const wrap = (code: string): string => (NARROW_INTS.has(dt) ? `((${this.type(dt)})${code})` : code);
     switch (e.op) {
-      case 'add': return `(${a} + ${b})`;
-      case 'sub': return `(${a} - ${b})`;
-      case 'mul': return `(${a} * ${b})`;
-      case 'div': return `(${a} / ${b})`;
-      case 'floordiv': case 'floormod': case 'min': case 'max': case 'pow':
-        return `${this.helper(e.op, dt === 'bool' ? 'int32' : dt)}(${a}, ${b})`;
+      case 'add': return wrap(`(${a} + ${b})`);
+      case 'sub': return wrap(`(${a} - ${b})`);
+      case 'mul': return wrap(`(${a} * ${b})`);
+      case 'div': return isFloat(dt) ? `(${a} / ${b})` : `${this.helper('truncdiv', dt)}(${a}, ${b})`;
+      case 'floordiv': case 'floormod': case 'truncmod': case 'min': case 'max': case 'pow':
+        return `${this.helper(e.op, dt)}(${a}, ${b})`;
       case 'and': return dt === 'bool' ? `(${a} && ${b})` : `(${a} & ${b})`;
       case 'or': return dt === 'bool' ? `(${a} || ${b})` : `(${a} | ${b})`;
       case 'xor': return dt === 'bool' ? `(${a} != ${b})` : `(${a} ^ ${b})`;
-      case 'shl': return `(${a} << ${b})`;
+      case 'shl': return wrap(`(${a} << ${b})`);
       case 'shr': return `(${a} >> ${b})`;
     }
   }
@@ -295,7 +284,7 @@ export class CPrinter {
     const x = this.expr(arg0);
     const at = arg0.dtype;
     const fl = isFloat(at);
-    const f = at === 'float32' ? 'f' : '';
+    const f = at === 'float64' ? '' : 'f';
     const libm = LIBM[e.fn];
     if (libm) {
       if (fl) return `${libm}${f}(${x})`;
@@ -311,12 +300,12 @@ export class CPrinter {
         return `${this.helper('sigmoid', at)}(${x})`;
       case 'abs': return `${this.helper('abs', at === 'bool' ? 'uint8' : at)}(${x})`;
       case 'sign': return `${this.helper('sign', at)}(${x})`;
-      case 'neg': return `(-${x})`;
-      case 'not': return at === 'bool' ? `(!${x})` : `(~${x})`;
+      case 'neg': return NARROW_INTS.has(at) ? `((${this.type(at)})(-${x}))` : `(-${x})`;
+      case 'not': return at === 'bool' ? `(!${x})` : NARROW_INTS.has(at) ? `((${this.type(at)})(~${x}))` : `(~${x})`;
       case 'isnan': return fl ? `${this.helper('isnan', at)}(${x})` : 'false';
       case 'isinf': return fl ? `${this.helper('isinf', at)}(${x})` : 'false';
       case 'reciprocal':
-        return fl ? `(${floatLiteral(1, at, this.dialect)} / ${x})` : `((${this.type(e.dtype)})1 / ${x})`;
+        return fl ? `(${floatLiteral(1, at, this.dialect)} / ${x})` : `${this.helper('truncdiv', at)}(1, ${x})`;
       default:
         return this.fail('RLX_CODEGEN_BAD_CALL', `math function ${e.fn} is not supported by the C/CUDA backends`);
     }
@@ -331,7 +320,7 @@ export class CPrinter {
       case 'store': {
         const buf = this.name(s.buffer);
         const ix = this.expr(this.flatIndex(s.buffer, s.indices));
-        out.push(`${ind}${buf}[${ix}] = ${this.expr(s.value)};`);
+        out.push(`${ind}${buf}[${ix}] = ${this.storeValue(s.value, this.buffers.get(s.buffer)!.dtype)};`);
         return;
       }
       case 'if':
@@ -456,24 +445,8 @@ export class CPrinter {
   }
 }
 
-function bytesOf(d: DType): number {
-  return d === 'float64' || d === 'int64' || d === 'uint64' ? 8 : d === 'float32' || d === 'int32' || d === 'uint32' ? 4
-    : d === 'int16' || d === 'uint16' ? 2 : 1;
-}
-
-const HELPER_ORDER: readonly HelperOp[] = ['floordiv', 'floormod', 'min', 'max', 'abs', 'sign', 'sigmoid', 'isnan', 'isinf', 'pow'];
-const DTYPE_ORDER: readonly DType[] = ['bool', 'int8', 'int16', 'int32', 'int64', 'uint8', 'uint16', 'uint32', 'uint64', 'float32', 'float64'];
-
-/** Source of the helpers recorded in `used` (keys `op:dtype`), in a fixed order. */
-export function helperPrelude(used: ReadonlySet<string>, dialect: Dialect): string[] {
-  const lines: string[] = [];
-  for (const op of HELPER_ORDER) {
-    for (const dt of DTYPE_ORDER) {
-      if (used.has(`${op}:${dt}`)) lines.push(helperSource(op, dt, dialect));
-    }
-  }
-  return lines;
-}
+const bytesOf = (d: DType): number => DTYPE_BYTES[d];
+const NARROW_INTS: ReadonlySet<DType> = new Set(['int8', 'int16', 'uint8', 'uint16']);
 
 /** Every kernel name must be a usable C symbol and unique within the file. */
 export function checkKernelNames(funcs: readonly { readonly name: string }[]): void {

@@ -28,7 +28,7 @@ export function ccVersion(cc: string = defaultCc()): string | null {
  */
 export function ccArgs(tmpDir: string): string[] {
   return [
-    '-std=gnu11', '-O2', '-fPIC', '-shared',
+    '-std=gnu11', '-O2', '-fwrapv', '-fPIC', '-shared',
     `-ffile-prefix-map=${tmpDir}=.`, '-Wl,--build-id=none',
     '-o', C_LIBRARY, C_SOURCE, '-lm',
   ];

@@ -248,6 +248,7 @@ class FnEmitter {
         if (isF) { this.helpers.add('rlx_floormod_f32'); return conv({ c: `rlx_floormod_f32(${conv(a, 'f32').c}, ${conv(b, 'f32').c})`, ty: 'f32' }, ty); }
         if (ty === 'u32') return { c: `(${a.c} % ${b.c})`, ty };
         this.helpers.add('rlx_floormod'); return { c: `rlx_floormod(${a.c}, ${b.c})`, ty };
+      case 'truncmod': return { c: `(${a.c} % ${b.c})`, ty };
       case 'pow':
         if (isF) { this.helpers.add('rlx_pow'); return conv({ c: `rlx_pow(${conv(a, 'f32').c}, ${conv(b, 'f32').c})`, ty: 'f32' }, ty); }
         this.helpers.add('rlx_ipow'); return conv({ c: `rlx_ipow(${conv(a, 'i32').c}, ${conv(b, 'i32').c})`, ty: 'i32' }, ty);

@@ -1,8 +1,10 @@
 /**
  * Reference interpreter for TIR. Runs every loop kind serially and honours block semantics (bindings,
  * predicate, init on the first reduce iteration), alloc, if, let, select, cast and the math intrinsics.
- * Values are JS numbers (int64 via Number). Slow but simple and exact enough to check every kernel the
- * compiler builds; FoldConstant uses it on small constant subgraphs.
+ * Values are JS numbers (int64 via Number, so exact up to 2^53). float16/bfloat16 values compute in float32
+ * and round to nearest even on store and cast, like the C-like backends; narrower integers wrap after every op.
+ * Slow but simple and exact enough to check every kernel the compiler builds; FoldConstant uses it on small
+ * constant subgraphs.
  *
  * The function is compiled once into closures (variables and buffers resolved to slots), then run.
  */
@@ -140,9 +142,12 @@ class Compiler {
 
   expr(e: Expr, vars: ReadonlyMap<string, number>, bufs: ReadonlyMap<string, number>): Num {
     const regs = this.regs;
-    const norm = (dt: DType, f: Num): Num => (dt === 'float64' || dt === 'int64' ? f : () => normalize(dt, f()));
+    // float16/bfloat16 compute in float32 and round to 16 bits on store or cast, as the C-like backends do.
+    const norm = (dt: DType, f: Num): Num => (dt === 'float64' || dt === 'int64' ? f
+      : dt === 'float16' || dt === 'bfloat16' ? () => Math.fround(f()) : () => normalize(dt, f()));
     switch (e.k) {
-      case 'int': case 'float': { const v = e.value; return () => v; }
+      case 'int': { const v = e.value; return () => v; }
+      case 'float': { const v = e.dtype === 'float64' ? e.value : Math.fround(e.value); return () => v; }
       case 'var': {
         const s = vars.get(e.name);
         if (s === undefined) throw new Error(`interpret: unbound variable '${e.name}'`);
@@ -163,7 +168,13 @@ class Compiler {
             if (isF) return norm(dt, () => a() / b());
             return norm(dt, () => { const y = b(); return y === 0 ? 0 : Math.trunc(a() / y); });
           case 'floordiv': return norm(dt, () => { const y = b(); return isF ? Math.floor(a() / y) : y === 0 ? 0 : Math.floor(a() / y); });
-          case 'floormod': return norm(dt, () => { const x = a(), y = b(); return !isF && y === 0 ? 0 : x - Math.floor(x / y) * y; });
+          case 'floormod': return norm(dt, () => {
+            const x = a(), y = b();
+            if (!isF && y === 0) return 0;
+            const r = x % y; // JS % is the exact truncated remainder, for floats too
+            return r !== 0 && (r < 0) !== (y < 0) ? r + y : r;
+          });
+          case 'truncmod': return norm(dt, () => { const x = a(), y = b(); return !isF && y === 0 ? 0 : x % y; });
           case 'min': return () => Math.min(a(), b());
           case 'max': return () => Math.max(a(), b());
           case 'pow': return norm(dt, () => Math.pow(a(), b()));
@@ -191,6 +202,10 @@ class Compiler {
         break;
       }
       case 'call': {
+        if (e.fn === 'not' && e.dtype !== 'bool') { // bitwise on integers
+          const x = this.expr(e.args[0]!, vars, bufs);
+          return e.dtype === 'int64' || e.dtype === 'uint64' ? () => normalize(e.dtype, Number(~BigInt(x()))) : norm(e.dtype, () => ~x());
+        }
         const f = MATH[e.fn];
         if (!f) throw new Error(`interpret: unknown math function '${e.fn}'`);
         const x = this.expr(e.args[0]!, vars, bufs);
@@ -203,8 +218,8 @@ class Compiler {
       case 'cast': {
         const a = this.expr(e.a, vars, bufs);
         const dt = e.dtype;
-        if (dt === 'bool') return () => { const v = a(); return v !== 0 && !Number.isNaN(v) ? 1 : 0; };
-        if (dt.startsWith('float') || dt === 'bfloat16') return norm(dt, a);
+        if (dt === 'bool') return () => (a() !== 0 ? 1 : 0); // NaN is true, as in C and numpy
+        if (dt.startsWith('float') || dt === 'bfloat16') return dt === 'float16' || dt === 'bfloat16' ? () => normalize(dt, a()) : norm(dt, a);
         return () => normalize(dt, Math.trunc(a()));
       }
       case 'load': {

@@ -18,6 +18,7 @@ export type { DType };
 export type BinOp =
   | 'add' | 'sub' | 'mul' | 'div' /* true division (floats) */
   | 'floordiv' | 'floormod' /* integer, rounding towards -inf */
+  | 'truncmod' /* remainder with the dividend's sign (C `%`, fmod); `div` on integers truncates towards zero */
   | 'min' | 'max' | 'pow'
   | 'and' | 'or' /* logical on bool, bitwise on ints */ | 'xor' | 'shl' | 'shr';
 export type CmpOp = 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';
