@@ -15,6 +15,9 @@ import { SOFTMAX_OPS } from './softmax.js';
 import { SORT_SCAN_OPS } from './sort-scan.js';
 import { SHAPE_OPS } from './tensor-to-shape.js';
 import { TRANSFORM_OPS } from './transform.js';
+import { REDUCE_OPS } from './reduce.js';
+import { NORM_OPS } from './norm.js';
+import { EINSUM_OPS } from './einsum.js';
 
 export interface LegalizeCtx {
   /** PrimFunc name to use. */
@@ -32,7 +35,8 @@ export interface OpDef {
 }
 
 const REGISTRY: ReadonlyMap<string, OpDef> = new Map(
-  [...ELEMENTWISE_OPS, ...MATMUL_OPS, ...TRANSFORM_OPS, ...SOFTMAX_OPS, ...SORT_SCAN_OPS, ...SHAPE_OPS].map((d) => [d.name, d]),
+  [...ELEMENTWISE_OPS, ...MATMUL_OPS, ...TRANSFORM_OPS, ...SOFTMAX_OPS, ...SORT_SCAN_OPS, ...SHAPE_OPS,
+    ...REDUCE_OPS, ...NORM_OPS, ...EINSUM_OPS].map((d) => [d.name, d]),
 );
 
 export function hasOp(name: string): boolean {
