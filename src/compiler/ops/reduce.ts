@@ -131,6 +131,8 @@ function reduceOp(kind: ReduceKind): OpDef {
       const n = K.reduce<Expr>((p, d) => mul(p, d), int(1));
       const inIdx = (v: readonly Expr[], r: readonly Expr[]) => reducedInputIndex(rank, axes, keep, v, r);
       const empty = K.some((d) => d.k === 'int' && d.value === 0);
+      // max/min start from the first reduced element: no ±inf literal in kernels (WGSL cannot write them as constants).
+      const firstElem = (v: readonly Expr[]): Expr => at(A, inIdx(v, K.map(() => int(0))));
       const pattern: OpPattern = 'comm_reduce';
       if (axes.length === 0) {
         return primFunc(ctx.name, [A], [T], [compute(T, (v) => at(A, v))], { pattern: 'elementwise' });
@@ -139,22 +141,26 @@ function reduceOp(kind: ReduceKind): OpDef {
       if (kind === 'log_sum_exp') {
         // Stable: m = max x; s = sum exp(x - m'); out = log(s) + m', with m' = 0 where m is ±inf (empty or all -inf).
         const M = buffer('T_lse_max', dt, o.shape), S = buffer('T_lse_sum', dt, o.shape);
-        const shift = (m: Expr): Expr => select(cmp('eq', call('abs', [m], dt), lit(Infinity, dt)), lit(0, dt), m);
+        const shift = (m: Expr): Expr => select(call('isinf', [m], 'bool'), lit(0, dt), m);
         if (empty) return primFunc(ctx.name, [A], [T], [compute(T, () => lit(-Infinity, dt))], { pattern });
         const stages = [
-          reduce(M, K, minIdentity(dt), (acc, e) => max(acc, e), (v, r) => at(A, inIdx(v, r))),
+          reduce(M, K, firstElem, (acc, e) => max(acc, e), (v, r) => at(A, inIdx(v, r))),
           reduce(S, K, lit(0, dt), (acc, e) => add(acc, e), (v, r) => call('exp', [sub(at(A, inIdx(v, r)), shift(at(M, v)))], dt)),
           compute(T, (v) => add(call('log', [at(S, v)], dt), shift(at(M, v)))),
         ];
         return primFunc(ctx.name, [A], [T], stages, { pattern, intermediates: [M, S] });
       }
       const spec = SPECS[kind];
-      const init = dt === 'bool' ? lit(comb === 'and' ? 1 : 0, dt) : spec.init(dt);
+      const identity = dt === 'bool' ? lit(comb === 'and' ? 1 : 0, dt) : spec.init(dt);
       if (empty) {
-        const value = spec.finish ? spec.finish(init, dt, n) : init;
+        const value = spec.finish ? spec.finish(identity, dt, n) : identity;
         return primFunc(ctx.name, [A], [T], [compute(T, () => value)], { pattern });
       }
-      const body = (target: typeof T) => reduce(target, K, init, (acc, e) => bin(comb, acc, e), (v, r) => spec.term(at(A, inIdx(v, r)), dt));
+      const selective = kind === 'max' || kind === 'min';
+      const body = (target: typeof T) => reduce(target, K, identity, (acc, e) => bin(comb, acc, e), (v, r) => spec.term(at(A, inIdx(v, r)), dt));
+      if (selective) {
+        return primFunc(ctx.name, [A], [T], [reduce(T, K, firstElem, (acc, e) => bin(comb, acc, e), (v, r) => at(A, inIdx(v, r)))], { pattern });
+      }
       if (!spec.finish) return primFunc(ctx.name, [A], [T], [body(T)], { pattern });
       const R = buffer(`T_${name}_acc`, dt, o.shape);
       const finish = spec.finish;

@@ -1,8 +1,7 @@
 /**
  * softmax / log_softmax along one axis: three stages (max, sum of exp, normalize) with two intermediate buffers.
- * The max starts at -inf, so rows of -inf give NaN like the ONNX reference.
  */
-import { add, bin, call, max, sub } from '../tir/expr.js';
+import { add, bin, call, int, max, sub } from '../tir/expr.js';
 import type { Expr } from '../tir/types.js';
 import { at, buffer, compute, lit, primFunc, reduce } from './compute.js';
 import type { OpDef } from './registry.js';
@@ -30,7 +29,8 @@ function softmaxOp(name: 'softmax' | 'log_softmax'): OpDef {
       const drop = (v: readonly Expr[]): Expr[] => v.filter((_, i) => i !== ax);
       const shifted = (v: readonly Expr[]) => sub(at(A, v), at(M, drop(v)));
       const stages = [
-        reduce(M, [x.shape[ax]!], lit(-Infinity, dt), (acc, e) => max(acc, e), (v, r) => at(A, withAxis(v, r[0]!))),
+        // The max starts from the row's first element: no -inf literal (WGSL cannot write one as a constant).
+        reduce(M, [x.shape[ax]!], (v) => at(A, withAxis(v, int(0))), (acc, e) => max(acc, e), (v, r) => at(A, withAxis(v, r[0]!))),
         reduce(S, [x.shape[ax]!], lit(0, dt), (acc, e) => add(acc, e),
           (v, r) => call('exp', [sub(at(A, withAxis(v, r[0]!)), at(M, v))], dt)),
         name === 'softmax'
