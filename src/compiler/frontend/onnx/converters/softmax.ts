@@ -17,7 +17,7 @@ function softmaxConverter(op: 'softmax' | 'log_softmax'): Converter {
       const a = raw < 0 ? raw + r : raw;
       if (a < 0 || a >= Math.max(r, 1)) ctx.unsupported(`axis ${raw} for a rank-${r} input`);
       if (ctx.opset >= 13 || a === r - 1) {
-        ctx.setOutput(0, ctx.op(op, [x], { axis: a }, 0));
+        ctx.setOutput(0, ctx.op(op, [x], { axis: ctx.opset >= 13 ? raw : a }, 0));
         return;
       }
       const flat = [product(info.shape.slice(0, a)), product(info.shape.slice(a))];
