@@ -5,7 +5,7 @@
  * built for webgpu here (another part of the project covers them there).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -110,13 +110,16 @@ function expectClose(actualFile: string, expectedFile: string, what: string) {
 }
 
 describe.skipIf(!available)('reductions and normalizations through the CLI (cpu, webgpu, cuda)', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'relax-red-'));
+  // RELAX_E2E_DIR keeps the project (models, artifacts, run.json) for running the cuda artifacts on a GPU machine.
+  const dir = process.env.RELAX_E2E_DIR ?? mkdtempSync(join(tmpdir(), 'relax-red-'));
+  mkdirSync(dir, { recursive: true });
   const cases = available ? CASES.map(prepare) : [];
   const groups = {
     narrow: { targets: ['cpu', 'webgpu', 'cuda'], ...merge(cases.filter((c) => c.webgpu), 23) },
     wide: { targets: ['cpu', 'cuda'], ...merge(cases.filter((c) => !c.webgpu), 23) },
   };
   for (const [g, m] of Object.entries(groups)) writeFileSync(join(dir, `${g}.onnx`), m.bytes);
+  writeFileSync(join(dir, 'run.json'), JSON.stringify(Object.fromEntries(Object.entries(groups).map(([g, m]) => [g, { inputs: m.inputs, outputs: m.outputs }]))));
   writeFileSync(join(dir, 'relax.config.mjs'), `export default { models: { ${Object.entries(groups).map(([g, m]) =>
     `${g}: { source: './${g}.onnx', targets: ${JSON.stringify(m.targets)} }`).join(', ')} }, targets: ['cpu', 'webgpu', { kind: 'cuda', arch: 'sm_90' }] };\n`);
 
