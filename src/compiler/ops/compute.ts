@@ -62,9 +62,9 @@ export function compute(out: Buffer, fn: (v: readonly Expr[]) => Expr, opts: Nes
   return nest(loops, out.shape, block);
 }
 
-/** `out[v] = combine(out[v], fn(v, r))` for r over `rExtents`, starting from `init`. */
+/** `out[v] = combine(out[v], fn(v, r))` for r over `rExtents`, starting from `init` (a value, or one per output point). */
 export function reduce(
-  out: Buffer, rExtents: readonly Expr[], init: Expr,
+  out: Buffer, rExtents: readonly Expr[], init: Expr | ((v: readonly Expr[]) => Expr),
   combine: (acc: Expr, x: Expr) => Expr, fn: (v: readonly Expr[], r: readonly Expr[]) => Expr, opts: NestOpts = {},
 ): Stmt {
   const sp = spatialIters(out.shape);
@@ -74,7 +74,7 @@ export function reduce(
   const block: Stmt = {
     k: 'block', name: opts.block ?? out.name, iters: [...sp.iters, ...rIters],
     bindings: [...sp.loops, ...rLoops].map((l) => ivar(l)),
-    init: { k: 'store', buffer: out.name, indices: sp.vars, value: init },
+    init: { k: 'store', buffer: out.name, indices: sp.vars, value: typeof init === 'function' ? init(sp.vars) : init },
     body: { k: 'store', buffer: out.name, indices: sp.vars, value: combine(at(out, sp.vars), fn(sp.vars, rVars)) },
   };
   return nest([...sp.loops, ...rLoops], [...out.shape, ...rExtents], block);

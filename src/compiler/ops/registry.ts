@@ -19,6 +19,9 @@ import { FILL_OPS } from './fill.js';
 import { GATHER_OPS } from './gather.js';
 import { LAYOUT_OPS } from './layout.js';
 import { RESIZE_OPS } from './resize.js';
+import { REDUCE_OPS } from './reduce.js';
+import { NORM_OPS } from './norm.js';
+import { EINSUM_OPS } from './einsum.js';
 
 export interface LegalizeCtx {
   /** PrimFunc name to use. */
@@ -37,7 +40,8 @@ export interface OpDef {
 
 const REGISTRY: ReadonlyMap<string, OpDef> = new Map(
   [...ELEMENTWISE_OPS, ...MATMUL_OPS, ...TRANSFORM_OPS, ...SOFTMAX_OPS, ...SORT_SCAN_OPS, ...SHAPE_OPS,
-    ...LAYOUT_OPS, ...GATHER_OPS, ...FILL_OPS, ...RESIZE_OPS].map((d) => [d.name, d]),
+    ...LAYOUT_OPS, ...GATHER_OPS, ...FILL_OPS, ...RESIZE_OPS,
+    ...REDUCE_OPS, ...NORM_OPS, ...EINSUM_OPS].map((d) => [d.name, d]),
 );
 
 export function hasOp(name: string): boolean {

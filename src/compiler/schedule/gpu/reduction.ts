@@ -12,9 +12,9 @@ import { inlineIntermediates } from '../inline.js';
 import { bindIters, ceilDiv, extentOf, floorPow2, type ScheduleRule } from '../rule.js';
 import { DTYPE_BYTES } from '../../../formats/dtype.js';
 
-const COMBINERS: readonly BinOp[] = ['add', 'mul', 'max', 'min'];
+const COMBINERS: readonly BinOp[] = ['add', 'mul', 'max', 'min', 'and', 'or'];
 
-interface ReductionShape {
+export interface ReductionShape {
   block: BlockStmt;
   buffer: string;
   indices: readonly Expr[];
@@ -24,7 +24,7 @@ interface ReductionShape {
 }
 
 /** Recognises `T[s...] = T[s...] op rhs` with `init T[s...] = c`, where s are the spatial iter vars. */
-function matchReduction(b: BlockStmt): ReductionShape | null {
+export function matchReduction(b: BlockStmt): ReductionShape | null {
   if (!b.init || b.init.k !== 'store' || b.body.k !== 'store' || b.predicate) return null;
   const st = b.body, ini = b.init;
   if (ini.buffer !== st.buffer) return null;
@@ -53,7 +53,6 @@ export const reductionRule: ScheduleRule = {
     if (!red) return null;
     const spatial = red.block.iters.filter((i) => i.type === 'spatial');
     const reduce = red.block.iters.filter((i) => i.type === 'reduce');
-    if (spatial.length === 0) return null;
     const epi = blocks[1];
     const accDtype = f.params.find((p) => p.name === red.buffer)?.dtype ?? allocDtype(f.body, red.buffer);
     if (!accDtype) return null;
@@ -93,14 +92,7 @@ export const reductionRule: ScheduleRule = {
       k: 'for', var: 'ko', extent: ceilDiv(K, T), kind: 'serial',
       body: { k: 'if', cond: cmp('lt', kIdx, K), then: bindIters(reduce, kIdx, { k: 'store', buffer: 'acc', indices: [], value: combine(accv, red.rhs) }) },
     };
-    const tree: Stmt[] = [];
-    for (let s = T / 2; s >= 1; s /= 2) {
-      tree.push({
-        k: 'if', cond: cmp('lt', tx, int(s)),
-        then: { k: 'store', buffer: 'red_buf', indices: [tx], value: combine(load('red_buf', [tx], accDtype), load('red_buf', [{ k: 'bin', op: 'add', a: tx, b: int(s), dtype: 'int64' }], accDtype)) },
-      });
-      tree.push({ k: 'barrier' });
-    }
+    const tree = treeReduce('red_buf', accDtype, T, red.op);
     const result = load('red_buf', [int(0)], accDtype);
     let write: Stmt;
     if (epi && epi.body.k === 'store') {
@@ -129,6 +121,20 @@ export const reductionRule: ScheduleRule = {
     return { ...f, body, attrs: { ...f.attrs, scheduledBy: 'Reduction', launch: { grid: [S], block: [T] } } };
   },
 };
+
+/** Shared-memory tree over `buf[0..T)` (T a power of two) with `op`, a barrier after each level; the result is in buf[0]. */
+export function treeReduce(buf: string, dtype: Buffer['dtype'], T: number, op: BinOp): Stmt[] {
+  const tx = ivar('tx');
+  const tree: Stmt[] = [];
+  for (let s = T / 2; s >= 1; s /= 2) {
+    tree.push({
+      k: 'if', cond: cmp('lt', tx, int(s)),
+      then: { k: 'store', buffer: buf, indices: [tx], value: bin(op, load(buf, [tx], dtype), load(buf, [{ k: 'bin', op: 'add', a: tx, b: int(s), dtype: 'int64' }], dtype)) },
+    });
+    tree.push({ k: 'barrier' });
+  }
+  return tree;
+}
 
 function allocDtype(s: Stmt, name: string): Buffer['dtype'] | null {
   let d: Buffer['dtype'] | null = null;

@@ -6,6 +6,9 @@ import { SCAN_CONVERTERS } from './scan.js';
 import { SHAPE_CONVERTERS } from './shape.js';
 import { SOFTMAX_CONVERTERS } from './softmax.js';
 import { TOPK_CONVERTERS } from './topk.js';
+import { REDUCE_CONVERTERS } from './reduce.js';
+import { NORM_CONVERTERS } from './norm.js';
+import { EINSUM_CONVERTERS } from './einsum.js';
 import type { ConverterTable } from './types.js';
 import { GATHER_CONVERTERS } from './gather.js';
 import { LAYOUT_CONVERTERS } from './layout.js';
@@ -15,6 +18,7 @@ export const CONVERTERS: ConverterTable = {
   ...CONSTANT_CONVERTERS, ...ELEMENTWISE_CONVERTERS, ...GEMM_CONVERTERS, ...SCAN_CONVERTERS,
   ...SHAPE_CONVERTERS, ...SOFTMAX_CONVERTERS, ...TOPK_CONVERTERS,
   ...GATHER_CONVERTERS, ...LAYOUT_CONVERTERS, ...RESIZE_CONVERTERS,
+  ...REDUCE_CONVERTERS, ...NORM_CONVERTERS, ...EINSUM_CONVERTERS,
 };
 
 export function supportedOnnxOps(): string[] {
