@@ -15,6 +15,8 @@ import { SOFTMAX_OPS } from './softmax.js';
 import { SORT_SCAN_OPS } from './sort-scan.js';
 import { SHAPE_OPS } from './tensor-to-shape.js';
 import { TRANSFORM_OPS } from './transform.js';
+import { CONV_OPS } from './conv.js';
+import { POOL_OPS } from './pool.js';
 
 export interface LegalizeCtx {
   /** PrimFunc name to use. */
@@ -32,7 +34,8 @@ export interface OpDef {
 }
 
 const REGISTRY: ReadonlyMap<string, OpDef> = new Map(
-  [...ELEMENTWISE_OPS, ...MATMUL_OPS, ...TRANSFORM_OPS, ...SOFTMAX_OPS, ...SORT_SCAN_OPS, ...SHAPE_OPS].map((d) => [d.name, d]),
+  [...ELEMENTWISE_OPS, ...MATMUL_OPS, ...TRANSFORM_OPS, ...SOFTMAX_OPS, ...SORT_SCAN_OPS, ...SHAPE_OPS,
+  ...CONV_OPS, ...POOL_OPS].map((d) => [d.name, d]),
 );
 
 export function hasOp(name: string): boolean {

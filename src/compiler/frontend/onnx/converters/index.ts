@@ -7,10 +7,13 @@ import { SHAPE_CONVERTERS } from './shape.js';
 import { SOFTMAX_CONVERTERS } from './softmax.js';
 import { TOPK_CONVERTERS } from './topk.js';
 import type { ConverterTable } from './types.js';
+import { CONV_CONVERTERS } from './conv.js';
+import { POOL_CONVERTERS } from './pool.js';
 
 export const CONVERTERS: ConverterTable = {
   ...CONSTANT_CONVERTERS, ...ELEMENTWISE_CONVERTERS, ...GEMM_CONVERTERS, ...SCAN_CONVERTERS,
   ...SHAPE_CONVERTERS, ...SOFTMAX_CONVERTERS, ...TOPK_CONVERTERS,
+  ...CONV_CONVERTERS, ...POOL_CONVERTERS,
 };
 
 export function supportedOnnxOps(): string[] {
