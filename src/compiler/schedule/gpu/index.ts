@@ -2,5 +2,6 @@
 import type { ScheduleRule } from '../rule.js';
 import { fallbackRule } from './fallback.js';
 import { reductionRule } from './reduction.js';
+import { outputParallelRule } from './output-parallel.js';
 
-export const DEFAULT_GPU_RULES: readonly ScheduleRule[] = [reductionRule, fallbackRule];
+export const DEFAULT_GPU_RULES: readonly ScheduleRule[] = [outputParallelRule, reductionRule, fallbackRule];

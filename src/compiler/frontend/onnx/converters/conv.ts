@@ -1,5 +1,7 @@
 /** Conv and ConvTranspose (any number of spatial dims, groups, dilations, auto_pad, bias, output_shape). */
 import type { Atom } from '../../../ir/types.js';
+import { int } from '../../../tir/expr.js';
+import type { Expr } from '../../../tir/types.js';
 import type { ConvertCtx, ConverterTable } from './types.js';
 import { tensorInfo } from './util.js';
 import { autoPad, forwardPads, intsOr, staticSpatial } from './window.js';
@@ -17,24 +19,40 @@ function operands(ctx: ConvertCtx) {
   });
   const ks = ctx.attrInts('kernel_shape');
   if (ks && (ks.length !== nd || ks.some((k, i) => k !== kernel[i]))) ctx.unsupported(`kernel_shape ${JSON.stringify(ks)} that differs from W's spatial shape ${JSON.stringify(kernel)}`);
-  const args: Atom[] = b ? [x, w, b] : [x, w];
-  return { args, xs, nd, kernel };
+  return { args: [x, w] as Atom[], b, xs, nd, kernel };
+}
+
+/**
+ * Adds the bias as a separate broadcast `add` over [M, 1, ...] so that FuseOps sees a single-block conv and can
+ * fold the bias and any activation after it into the conv kernel as one epilogue.
+ */
+function withBias(ctx: ConvertCtx, y: Atom, b: Atom | undefined, nd: number): Atom {
+  if (!b) return y;
+  const bs = tensorInfo(ctx, b, 'B');
+  if (bs.shape.length !== 1) ctx.unsupported(`a bias B of rank ${bs.shape.length} (must be 1-D)`);
+  const shape = [bs.shape[0]!, ...new Array<Expr>(nd).fill(int(1))];
+  const t = ctx.constant(2);
+  const br = t
+    ? ctx.constantAtom(`${ctx.node.inputs[2]}_${nd}d`, { ...t, shape: shape.map((d) => (d as { value: number }).value) })
+    : ctx.op('reshape', [b, { k: 'shape', values: shape }], {}, 'bias');
+  return ctx.op('add', [y, br], {}, 0);
 }
 
 export const CONV_CONVERTERS: ConverterTable = {
   Conv: {
     attrs: ['auto_pad', 'dilations', 'group', 'kernel_shape', 'pads', 'strides'],
     convert(ctx: ConvertCtx) {
-      const { args, xs, nd, kernel } = operands(ctx);
+      const { args, b, xs, nd, kernel } = operands(ctx);
       const strides = intsOr(ctx, 'strides', nd, 1), dilations = intsOr(ctx, 'dilations', nd, 1);
       const pads = forwardPads(ctx, xs.shape.slice(2), kernel, strides, dilations);
-      ctx.setOutput(0, ctx.op('conv', args, { strides, dilations, pads, group: ctx.attrInt('group', 1) }, 0));
+      const y = ctx.op('conv', args, { strides, dilations, pads, group: ctx.attrInt('group', 1) }, b ? 'conv' : 0);
+      ctx.setOutput(0, withBias(ctx, y, b, nd));
     },
   },
   ConvTranspose: {
     attrs: ['auto_pad', 'dilations', 'group', 'kernel_shape', 'output_padding', 'output_shape', 'pads', 'strides'],
     convert(ctx: ConvertCtx) {
-      const { args, xs, nd, kernel } = operands(ctx);
+      const { args, b, xs, nd, kernel } = operands(ctx);
       const strides = intsOr(ctx, 'strides', nd, 1), dilations = intsOr(ctx, 'dilations', nd, 1);
       const outPad = intsOr(ctx, 'output_padding', nd, 0);
       const mode = autoPad(ctx);
@@ -57,7 +75,8 @@ export const CONV_CONVERTERS: ConverterTable = {
       } else {
         pads = mode === 'VALID' ? new Array<number>(2 * nd).fill(0) : intsOr(ctx, 'pads', 2 * nd, 0);
       }
-      ctx.setOutput(0, ctx.op('conv_transpose', args, { strides, dilations, pads, group: ctx.attrInt('group', 1), output_padding: outPad }, 0));
+      const y = ctx.op('conv_transpose', args, { strides, dilations, pads, group: ctx.attrInt('group', 1), output_padding: outPad }, b ? 'convt' : 0);
+      ctx.setOutput(0, withBias(ctx, y, b, nd));
     },
   },
 };
