@@ -35,7 +35,7 @@ export interface OpDef {
 
 const REGISTRY: ReadonlyMap<string, OpDef> = new Map(
   [...ELEMENTWISE_OPS, ...MATMUL_OPS, ...TRANSFORM_OPS, ...SOFTMAX_OPS, ...SORT_SCAN_OPS, ...SHAPE_OPS,
-  ...CONV_OPS, ...POOL_OPS,].map((d) => [d.name, d]),
+  ...CONV_OPS, ...POOL_OPS].map((d) => [d.name, d]),
 );
 
 export function hasOp(name: string): boolean {
