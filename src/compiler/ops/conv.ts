@@ -63,8 +63,12 @@ function legalizeConv(ctx: LegalizeCtx, transpose: boolean) {
   const acc = B ? buffer(`${Y.name}_acc`, dt, o.shape) : Y;
   const M = outChannels(s, transpose), g = s.groups, Mg = M / g;
   const Cg = transpose ? (s.w.shape[0] as { value: number }).value / g : (s.w.shape[1] as { value: number }).value;
+  // Reduce axes of extent 1 (the channel axis of a depthwise conv, the taps of a 1x1 conv) become constants 0.
   const kernel = s.win.kernel;
-  const red = reduce(acc, [int(Cg), ...kernel.map((k) => int(k))], lit(0, dt), (a, x) => add(a, x), (v, r) => {
+  const axes = [Cg, ...kernel].map((e, i) => (e > 1 || (i === 0 && kernel.every((k) => k === 1)) ? e : 0));
+  const red = reduce(acc, axes.filter((e) => e > 0).map((e) => int(e)), lit(0, dt), (a, x) => add(a, x), (v, r0) => {
+    let next = 0;
+    const r = axes.map((e) => (e > 0 ? r0[next++]! : int(0)));
     const m = v[1]!, rc = r[0]!, ks = r.slice(1);
     const c = g === 1 ? rc : add(mul(floordiv(m, int(Mg)), int(Cg)), rc);
     const conds: Expr[] = [], idx: Expr[] = [];
