@@ -35,7 +35,7 @@ function convShapes(op: string, args: readonly StructInfo[], attrs: Attrs, trans
   const c = x.shape[1]!, wc = staticDim(op, 'W dim 0', w.shape[0]!), wm = staticDim(op, 'W dim 1', w.shape[1]!);
   const [inC, outC] = transpose ? [wc, wm * groups] : [wm * groups, wc];
   if (c.k === 'int' && c.value !== inC) throw shapeError(`${op}: X has ${c.value} channels but W ${shapeText(w.shape)} with group ${groups} expects ${inC}`);
-  if ((transpose ? wc : wc) % groups !== 0) throw shapeError(`${op}: W dim 0 (${wc}) is not divisible by group ${groups}`);
+  if (groups < 1 || wc % groups !== 0) throw shapeError(`${op}: W dim 0 (${wc}) is not divisible by group ${groups}`);
   if (b && (b.shape.length !== 1 || (b.shape[0]!.k === 'int' && b.shape[0]!.value !== outC))) throw shapeError(`${op}: bias must have shape [${outC}], got ${shapeText(b.shape)}`);
   return { x, w, ...(b ? { b } : {}), nd, groups, win };
 }

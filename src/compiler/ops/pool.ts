@@ -34,7 +34,7 @@ function windowAccess(nd: number, win: Window, x: TensorInfo, out: readonly Expr
 
 const guarded = (ok: Expr, v: Expr, dflt: Expr): Expr => (ok.k === 'int' ? v : select(ok, v, dflt));
 
-function maxPoolInfer(op: string, args: readonly StructInfo[], attrs: Attrs): TensorInfo {
+function poolInfer(op: string, args: readonly StructInfo[], attrs: Attrs): TensorInfo {
   const x = tensorArg(op, args, 0);
   return tensor(x.dtype, poolShapes(op, x, attrs).out);
 }
@@ -50,7 +50,7 @@ export const POOL_OPS: readonly OpDef[] = [
   {
     name: 'max_pool',
     pattern: () => 'out_elementwise_fusable',
-    infer(args, attrs) { expectArgs('max_pool', args, 1); return maxPoolInfer('max_pool', args, attrs); },
+    infer(args, attrs) { expectArgs('max_pool', args, 1); return poolInfer('max_pool', args, attrs); },
     legalize(ctx) {
       const x = ctx.args[0] as TensorInfo, o = ctx.out as TensorInfo, dt = x.dtype;
       const { nd, win } = poolShapes('max_pool', x, ctx.attrs);
@@ -69,7 +69,7 @@ export const POOL_OPS: readonly OpDef[] = [
     pattern: () => 'opaque',
     infer(args, attrs) {
       expectArgs('max_pool_indices', args, 2);
-      return tensor('int64', maxPoolInfer('max_pool_indices', args, attrs).shape);
+      return tensor('int64', poolInfer('max_pool_indices', args, attrs).shape);
     },
     legalize(ctx) {
       const x = ctx.args[0] as TensorInfo, o = ctx.out as TensorInfo, dt = x.dtype;
@@ -95,7 +95,7 @@ export const POOL_OPS: readonly OpDef[] = [
     pattern: () => 'out_elementwise_fusable',
     infer(args, attrs) {
       expectArgs('avg_pool', args, 1);
-      const x = maxPoolInfer('avg_pool', args, attrs);
+      const x = poolInfer('avg_pool', args, attrs);
       if (!x.dtype.startsWith('float')) throw shapeError(`avg_pool: needs a floating-point tensor, got ${x.dtype}`);
       return x;
     },
