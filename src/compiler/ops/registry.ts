@@ -22,6 +22,8 @@ import { RESIZE_OPS } from './resize.js';
 import { REDUCE_OPS } from './reduce.js';
 import { NORM_OPS } from './norm.js';
 import { EINSUM_OPS } from './einsum.js';
+import { CONV_OPS } from './conv.js';
+import { POOL_OPS } from './pool.js';
 
 export interface LegalizeCtx {
   /** PrimFunc name to use. */
@@ -41,7 +43,8 @@ export interface OpDef {
 const REGISTRY: ReadonlyMap<string, OpDef> = new Map(
   [...ELEMENTWISE_OPS, ...MATMUL_OPS, ...TRANSFORM_OPS, ...SOFTMAX_OPS, ...SORT_SCAN_OPS, ...SHAPE_OPS,
     ...LAYOUT_OPS, ...GATHER_OPS, ...FILL_OPS, ...RESIZE_OPS,
-    ...REDUCE_OPS, ...NORM_OPS, ...EINSUM_OPS].map((d) => [d.name, d]),
+    ...REDUCE_OPS, ...NORM_OPS, ...EINSUM_OPS,
+    ...CONV_OPS, ...POOL_OPS].map((d) => [d.name, d]),
 );
 
 export function hasOp(name: string): boolean {

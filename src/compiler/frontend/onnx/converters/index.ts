@@ -13,12 +13,15 @@ import type { ConverterTable } from './types.js';
 import { GATHER_CONVERTERS } from './gather.js';
 import { LAYOUT_CONVERTERS } from './layout.js';
 import { RESIZE_CONVERTERS } from './resize.js';
+import { CONV_CONVERTERS } from './conv.js';
+import { POOL_CONVERTERS } from './pool.js';
 
 export const CONVERTERS: ConverterTable = {
   ...CONSTANT_CONVERTERS, ...ELEMENTWISE_CONVERTERS, ...GEMM_CONVERTERS, ...SCAN_CONVERTERS,
   ...SHAPE_CONVERTERS, ...SOFTMAX_CONVERTERS, ...TOPK_CONVERTERS,
   ...GATHER_CONVERTERS, ...LAYOUT_CONVERTERS, ...RESIZE_CONVERTERS,
   ...REDUCE_CONVERTERS, ...NORM_CONVERTERS, ...EINSUM_CONVERTERS,
+  ...CONV_CONVERTERS, ...POOL_CONVERTERS,
 };
 
 export function supportedOnnxOps(): string[] {

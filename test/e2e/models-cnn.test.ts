@@ -1,0 +1,179 @@
+/**
+ * CNN models end to end through the CLI (dist/ built by `npm test`): mobilenet_v2 and squeezenet1_1 build for cpu,
+ * webgpu and cuda with pipeline "default" and match onnxruntime's outputs on cpu and webgpu, at the stored batch 1
+ * and at batch 2 (the stored image repeated, compared with onnxruntime-node); the nine onnx-light model-zoo
+ * topologies build for all three targets. A model whose ONNX ops relax does not support yet is skipped with the
+ * missing ops named.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { supportedOnnxOps } from '../../src/compiler/frontend/onnx/converters/index.js';
+import { loadOnnx } from '../../src/compiler/frontend/onnx/load.js';
+import { decodeTensorProto, encodeTensorProto } from '../../src/formats/tensor-proto.js';
+import { toNumbers, type HostTensor } from '../../src/formats/tensor.js';
+
+const ROOT = resolve(__dirname, '../..');
+const SHARED = resolve(ROOT, '../shared');
+const CLI = join(ROOT, 'bin/relax.js');
+const env = { ...process.env, EGL_PLATFORM: 'surfaceless' };
+process.env.EGL_PLATFORM ??= 'surfaceless';
+
+function relax(args: string[], cwd: string) {
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, env, encoding: 'utf8', timeout: 900_000, maxBuffer: 64 << 20 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr, log: r.stdout + r.stderr, ms: performance.now() - t0 };
+}
+
+function project(config: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'relax-cnn-'));
+  writeFileSync(join(dir, 'relax.config.mjs'), config);
+  return dir;
+}
+
+/** ONNX ops of a model that relax has no converter for. */
+function missingOps(modelPath: string): string[] {
+  const supported = new Set(supportedOnnxOps());
+  return [...new Set(loadOnnx(readFileSync(modelPath)).graph.nodes.map((n) => n.opType))].filter((op) => !supported.has(op)).sort();
+}
+
+const readPb = (f: string): HostTensor => decodeTensorProto(readFileSync(f)).tensor;
+
+/**
+ * |a − e| ≤ atol + rtol·|e| elementwise, and the largest error at most rtol × the largest |e| (mobilenet_v2's
+ * random-weight outputs are ~1e-9, far below atol, so the scale-aware bound is what makes that check real).
+ */
+function expectClose(a: HostTensor, e: { shape: readonly number[]; values: readonly number[] }, rtol = 1e-3, atol = 1e-4): void {
+  expect(a.shape).toEqual([...e.shape]);
+  const x = toNumbers(a), y = e.values;
+  let bad = 0, maxErr = 0, maxRef = 0;
+  y.forEach((v, i) => {
+    const d = Math.abs(x[i]! - v);
+    if (!(d <= atol + rtol * Math.abs(v))) bad++;
+    maxErr = Math.max(maxErr, Number.isNaN(d) ? Infinity : d);
+    maxRef = Math.max(maxRef, Math.abs(v));
+  });
+  expect(bad, `${bad} of ${y.length} elements off`).toBe(0);
+  expect(maxRef).toBeGreaterThan(0);
+  expect(maxErr, `max error ${maxErr} vs max |expected| ${maxRef}`).toBeLessThanOrEqual(rtol * maxRef);
+}
+
+/** The stored input repeated `n` times along the batch dim. */
+function repeatBatch(t: HostTensor, n: number): HostTensor {
+  const data = new Uint8Array(t.data.length * n);
+  for (let i = 0; i < n; i++) data.set(t.data, i * t.data.length);
+  return { dtype: t.dtype, shape: [t.shape[0]! * n, ...t.shape.slice(1)], data };
+}
+
+async function onnxruntime(modelPath: string, name: string, x: HostTensor): Promise<{ shape: number[]; values: number[] }> {
+  const ort = await import('onnxruntime-node');
+  const session = await ort.InferenceSession.create(modelPath);
+  const f32 = new Float32Array(x.data.buffer.slice(x.data.byteOffset, x.data.byteOffset + x.data.byteLength));
+  const out = await session.run({ [name]: new ort.Tensor('float32', f32, x.shape) });
+  const y = out[session.outputNames[0]!]!;
+  return { shape: [...y.dims], values: Array.from(y.data as Float32Array) };
+}
+
+/** WebGPU through Dawn: required under CI, otherwise skipped with the reason printed. */
+let webgpuSkip: string | undefined;
+beforeAll(async () => {
+  const { requestNodeAdapter, dawnLoadError } = await import('../../src/backends/webgpu/gpu.js');
+  const adapter = await requestNodeAdapter('run').catch(() => null);
+  if (!adapter && !process.env.CI) webgpuSkip = `no WebGPU adapter (${dawnLoadError() ?? 'Dawn could not create one'})`;
+});
+
+const CNN = ['mobilenet_v2', 'squeezenet1_1'] as const;
+const cnnPath = (m: string) => join(SHARED, 'models', m, 'model.onnx');
+const timings: Record<string, number> = {};
+
+describe('CNN models (mobilenet_v2, squeezenet1_1)', () => {
+  const blocked = new Map(CNN.map((m) => [m, missingOps(cnnPath(m))] as const));
+  const ready = CNN.filter((m) => blocked.get(m)!.length === 0);
+  for (const m of CNN) if (!ready.includes(m)) it.skip(`${m}: blocked by ONNX ops relax does not support yet: ${blocked.get(m)!.join(', ')}`, () => {});
+  const dir = project(`export default { models: { ${ready.map((m) => `${m}: ${JSON.stringify(cnnPath(m))}`).join(', ')} }, targets: ['cpu', 'webgpu', { kind: 'cuda', arch: 'sm_90' }] };\n`);
+
+  it.runIf(ready.length > 0)('build for cpu, webgpu and cuda with "default"; conv kernels get one output tile per GPU thread', () => {
+    const r = relax(['build', '--json'], dir);
+    expect(r.log).not.toContain('job-error');
+    expect(r.code).toBe(0);
+    const done = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; model?: string; target?: string; ms?: number }).filter((e) => e.event === 'job-done');
+    expect(done).toHaveLength(ready.length * 3);
+    for (const e of done) timings[`build ${e.model}:${e.target}`] = Math.round(e.ms!);
+    for (const m of ready) {
+      for (const t of ['webgpu', 'cuda']) {
+        const man = JSON.parse(readFileSync(join(dir, 'dist', m, t, 'manifest.json'), 'utf8')) as { kernels: { name: string; scheduledBy: string; origin?: string[] }[] };
+        const convs = man.kernels.filter((k) => k.origin?.some((o) => o.startsWith('Conv ')) && k.name.includes('conv'));
+        expect(convs.length).toBeGreaterThan(0);
+        for (const k of convs) expect(k.scheduledBy, `${m}:${t} ${k.name}`).toBe('OutputParallel');
+        for (const k of man.kernels) expect(k.scheduledBy, `${m}:${t} ${k.name}`).not.toBe('Fallback(single-thread)');
+      }
+    }
+  }, 900_000);
+
+  for (const m of ready) {
+    const data = join(SHARED, 'models', m, 'test_data_set_0');
+    for (const device of ['cpu', 'webgpu'] as const) {
+      it(`${m} on ${device} matches output_0.pb (rtol 1e-3, atol 1e-4)`, (ctx) => {
+        if (device === 'webgpu' && webgpuSkip) { console.warn(`skipped: ${webgpuSkip}`); ctx.skip(); }
+        const out = join(dir, `out-${m}-${device}`);
+        const r = relax(['run', join(dir, 'dist', m, device), '--input', `image=${join(data, 'input_0.pb')}`, '--out', out, '--device', device], dir);
+        expect(r.stderr).not.toMatch(/error/i);
+        expect(r.code).toBe(0);
+        timings[`run ${m}:${device} (CLI, incl. load)`] = Math.round(r.ms);
+        const want = readPb(join(data, 'output_0.pb'));
+        expectClose(readPb(join(out, 'output_0.pb')), { shape: want.shape, values: toNumbers(want) });
+      }, 600_000);
+
+      it(`${m} on ${device} at batch 2 matches onnxruntime-node, and each row matches batch 1`, async (ctx) => {
+        if (device === 'webgpu' && webgpuSkip) { console.warn(`skipped: ${webgpuSkip}`); ctx.skip(); }
+        const x2 = repeatBatch(readPb(join(data, 'input_0.pb')), 2);
+        const input = join(dir, `${m}-batch2.pb`);
+        writeFileSync(input, encodeTensorProto(x2, 'image'));
+        const out = join(dir, `out2-${m}-${device}`);
+        const r = relax(['run', join(dir, 'dist', m, device), '--input', `image=${input}`, '--out', out, '--device', device], dir);
+        expect(r.stderr).not.toMatch(/error/i);
+        expect(r.code).toBe(0);
+        const got = readPb(join(out, 'output_0.pb'));
+        expectClose(got, await onnxruntime(cnnPath(m), 'image', x2));
+        const one = readPb(join(data, 'output_0.pb')), n = one.shape.slice(1).reduce((a, b) => a * b, 1);
+        const rows = toNumbers(got);
+        for (let b = 0; b < 2; b++) {
+          expectClose({ ...one, data: one.data }, { shape: one.shape, values: rows.slice(b * n, (b + 1) * n) });
+        }
+      }, 600_000);
+    }
+  }
+
+  it.runIf(ready.length > 0)('timings', () => { console.log('CNN timings (ms):', timings); });
+});
+
+const LIGHT = ['bvlc_alexnet', 'densenet121', 'inception_v1', 'inception_v2', 'resnet50', 'shufflenet', 'squeezenet', 'vgg19', 'zfnet512'] as const;
+const lightPath = (m: string) => join(SHARED, 'models/onnx-light', m, 'model.onnx');
+
+describe('onnx-light model-zoo topologies (opset 9)', () => {
+  const blocked = new Map(LIGHT.map((m) => [m, missingOps(lightPath(m))] as const));
+  const ready = LIGHT.filter((m) => blocked.get(m)!.length === 0);
+  for (const m of LIGHT) if (!ready.includes(m)) it.skip(`${m}: blocked by ONNX ops relax does not support yet: ${blocked.get(m)!.join(', ')}`, () => {});
+  const dir = project(`export default { models: { ${ready.map((m) => `${m}: ${JSON.stringify(lightPath(m))}`).join(', ')} }, targets: ['cpu', 'webgpu', { kind: 'cuda', arch: 'sm_90' }] };\n`);
+
+  it.runIf(ready.length > 0)(`${ready.join(', ')} build for cpu, webgpu and cuda with "default"`, () => {
+    const r = relax(['build', '--json'], dir);
+    const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; model?: string; target?: string; message?: string });
+    const errors = events.filter((e) => e.event === 'job-error').map((e) => `${e.model}:${e.target}: ${e.message}`);
+    expect(errors).toEqual([]);
+    expect(r.code).toBe(0);
+    expect(events.filter((e) => e.event === 'job-done')).toHaveLength(ready.length * 3);
+  }, 1_800_000);
+
+  // The smallest one also runs on cpu: every class of the softmax output is 0.001 (see the folder's README).
+  it.runIf(ready.includes('squeezenet'))('squeezenet runs on cpu and matches output_0.pb', () => {
+    const data = join(SHARED, 'models/onnx-light/squeezenet/test_data_set_0');
+    const out = join(dir, 'out-squeezenet');
+    const r = relax(['run', join(dir, 'dist/squeezenet/cpu'), '--input', `data_0=${join(data, 'input_0.pb')}`, '--out', out], dir);
+    expect(r.code).toBe(0);
+    const want = readPb(join(data, 'output_0.pb'));
+    expectClose(readPb(join(out, 'output_0.pb')), { shape: want.shape, values: toNumbers(want) }, 1e-3, 1e-7);
+  }, 600_000);
+});
