@@ -19,10 +19,16 @@ export function webgpuToolchain(): ToolchainInfo {
 
 const devices = new Map<string, Promise<GPUDevice>>();
 
-function validationDevice(a: NodeAdapter, limits: Record<string, number>, features: GPUFeatureName[]): Promise<GPUDevice> {
-  const key = `${a.flags.join(',')}|${a.featureLevel}|${JSON.stringify(limits)}|${features.join(',')}`;
+/**
+ * One validation device per backend, with the adapter's maximum compute limits and shader-f16 when offered
+ * (a Dawn adapter creates only one device, so the device must suit every module validated on it).
+ */
+function validationDevice(a: NodeAdapter): Promise<GPUDevice> {
+  const key = `${a.flags.join(',')}|${a.featureLevel}`;
   let d = devices.get(key);
   if (!d) {
+    const limits = requiredLimitsFor(a.adapter.limits as unknown as Record<string, number>);
+    const features: GPUFeatureName[] = a.adapter.features.has('shader-f16') ? ['shader-f16'] : [];
     d = a.adapter.requestDevice({ requiredLimits: limits, requiredFeatures: features });
     devices.set(key, d);
     d.catch(() => devices.delete(key));
@@ -74,7 +80,7 @@ export async function validateWgsl(mod: WgslModule, target: Target): Promise<Dia
       message: `WGSL was not validated: the validation adapter (${a.description}) lacks shader-f16`,
     }];
   }
-  const device = await validationDevice(a, requiredLimitsFor(a.adapter.limits as unknown as Record<string, number>, wants), usesF16 ? ['shader-f16'] : []);
+  const device = await validationDevice(a);
   const lines = mod.code.split('\n');
 
   device.pushErrorScope('validation');
