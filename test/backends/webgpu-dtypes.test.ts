@@ -14,6 +14,8 @@ import { webgpuDType } from '../../src/backends/webgpu/dtypes.js';
 import { compile } from '../../src/compiler/compile.js';
 import { resolvePipeline } from '../../src/compiler/pipeline/resolve.js';
 import { fallbackRule } from '../../src/compiler/schedule/gpu/fallback.js';
+import { reductionRule } from '../../src/compiler/schedule/gpu/reduction.js';
+import { buffer, primFunc, reduce } from '../../src/compiler/ops/compute.js';
 import { bin, call, cast, cmp, int, select, add } from '../../src/compiler/tir/expr.js';
 import type { BinOp, CmpOp, DType, Expr } from '../../src/compiler/tir/types.js';
 import { isRelaxError } from '../../src/diagnostics/index.js';
@@ -181,6 +183,32 @@ describe.runIf(run)('webgpu: int64 and uint64 are exact', () => {
     const k = await buildAndLoad([withX]);
     const got = new Float32Array((await k.run('gather_i64', [I, X], n * 4)).buffer);
     expect(Array.from(got)).toEqual(Array.from(I, (v) => X[Number(v < 0n ? v + BigInt(len) : v)]!));
+    k.dev.dispose();
+  });
+});
+
+describe.runIf(run)('webgpu: 64-bit and 16-bit accumulators in workgroup memory (Reduction rule)', () => {
+  it('sums int64 rows exactly and float16 rows with rounding, through shared-memory trees', async () => {
+    const rowsN = 5, cols = 300;
+    const sumFn = (name: string, dt: DType) => {
+      const A = buffer('A', dt, [int(rowsN), int(cols)]), S = buffer('S', dt, [int(rowsN)]);
+      const zero: Expr = dt === 'float16' ? { k: 'float', value: 0, dtype: dt } : int(0, dt);
+      const body = reduce(S, [int(cols)], zero, (acc, x) => bin('add', acc, x), (v, r) => ({ k: 'load', buffer: 'A', indices: [v[0]!, r[0]!], dtype: dt }));
+      const f = reductionRule.apply(primFunc(name, [A], [S], [body], { pattern: 'comm_reduce' }), webgpuTarget);
+      expect(f?.attrs.scheduledBy).toBe('Reduction');
+      return f!;
+    };
+    const k = await buildAndLoad([sumFn('sum_i64', 'int64'), sumFn('sum_f16', 'float16')]);
+    expect(k.code).toMatch(/var<workgroup> \w+: array<vec2<u32>, \d+>/);
+    const r = rng(7n);
+    const a = Array.from({ length: rowsN * cols }, () => i64(r()) >> 3n);
+    const got = new BigInt64Array((await k.run('sum_i64', [BigInt64Array.from(a)], rowsN * 8)).buffer);
+    const want = Array.from({ length: rowsN }, (_, i) => a.slice(i * cols, (i + 1) * cols).reduce((x, y) => i64(x + y), 0n));
+    expect(Array.from(got)).toEqual(want);
+    // Small integers in float16: every partial sum is exact, so any order of the tree gives the same result.
+    const h = Array.from({ length: rowsN * cols }, (_, i) => ((i * 37) % 11) - 5);
+    const gotH = Array.from(new Uint16Array((await k.run('sum_f16', [Uint16Array.from(h.map(halfBits))], rowsN * 2)).buffer), halfToFloat);
+    expect(gotH).toEqual(Array.from({ length: rowsN }, (_, i) => h.slice(i * cols, (i + 1) * cols).reduce((x, y) => x + y, 0)));
     k.dev.dispose();
   });
 });
