@@ -324,6 +324,26 @@ describe.runIf(run)('webgpu: packed 8/16-bit buffers written by many invocations
   });
 });
 
+describe.runIf(run)('webgpu: native float16 artifacts at run time', () => {
+  it('runs a shader-f16 artifact where the device has shader-f16, else refuses it with a diagnostic', async () => {
+    const target = { ...webgpuTarget, attrs: { ...webgpuTarget.attrs, shaderF16: true } };
+    const n = 64;
+    const fn = elementwise('h_mul', n, [{ name: 'A', dtype: 'float16' }, { name: 'B', dtype: 'float16' }], 'float16', ([x, y]) => bin('mul', x!, y!));
+    let k: Awaited<ReturnType<typeof buildAndLoad>>;
+    try {
+      k = await buildAndLoad([fn], target);
+    } catch (e) {
+      expect(isRelaxError(e) && e.diagnostic.code).toBe('RLX_RUN_DEVICE_UNSUPPORTED');
+      expect((e as Error).message).toContain('shader-f16');
+      return;
+    }
+    const a = Array.from({ length: n }, (_, i) => f16Round(i / 3 - 7)), b = Array.from({ length: n }, (_, i) => f16Round(1.1 + i / 64));
+    const got = Array.from(new Uint16Array((await k.run('h_mul', [Uint16Array.from(a.map(halfBits)), Uint16Array.from(b.map(halfBits))], n * 2)).buffer), halfToFloat);
+    expect(got).toEqual(a.map((x, i) => f16Round(x * b[i]!)));
+    k.dev.dispose();
+  });
+});
+
 // ---- float16 with shader-f16; float64 rejected ------------------------------------------------------------------
 
 describe('webgpu: dtype policy', () => {
