@@ -70,7 +70,11 @@ export function conv(x: Code, to: Ty): Code {
   if (isWide(to)) {
     switch (x.ty) {
       case 'i64': case 'u64': return { c: x.c, ty: to, ...ix };
-      case 'i32': return { c: `rlx_i64_from_i32(${x.c})`, ty: to, ...ix };
+      case 'i32': {
+        const lit = /^\(?(-?\d+)i\)?$/.exec(x.c);
+        if (lit) return { c: intLit(Number(lit[1]), to), ty: to, ...ix };
+        return { c: `rlx_i64_from_i32(${x.c})`, ty: to, ...ix };
+      }
       case 'u32': return { c: `vec2<u32>(${x.c}, 0u)`, ty: to, ...ix };
       case 'bool': return { c: `vec2<u32>(select(0u, 1u, ${x.c}), 0u)`, ty: to };
       case 'f32': return { c: `rlx_f32_to_${to}(${x.c})`, ty: to };
