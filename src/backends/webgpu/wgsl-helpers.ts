@@ -1,11 +1,5 @@
-/**
- * WGSL helper functions the codegen emits on demand: every `rlx_<name>(` call in the generated code pulls in
- * that helper (and, transitively, the helpers it calls). Module-scope WGSL declarations may come in any order.
- */
-import { WGSL_FLOAT16_HELPERS } from './wgsl-float16.js';
-import { WGSL_INT64_HELPERS } from './wgsl-int64.js';
-
-const BASE_HELPERS: Readonly<Record<string, string>> = {
+/** WGSL helper functions the codegen emits on demand (each only when some kernel uses it). */
+export const WGSL_HELPERS: Readonly<Record<string, string>> = {
   // Integer division rounding towards -inf (WGSL's `/` truncates).
   rlx_floordiv: `fn rlx_floordiv(a: i32, b: i32) -> i32 {
   let q = a / b;
@@ -76,23 +70,3 @@ const BASE_HELPERS: Readonly<Record<string, string>> = {
   return (w >> ((u32(i) & 1u) * 16u)) & 0xffffu;
 }`,
 };
-
-
-export const WGSL_HELPERS: Readonly<Record<string, string>> = { ...BASE_HELPERS, ...WGSL_INT64_HELPERS, ...WGSL_FLOAT16_HELPERS };
-
-const CALL = /\b(rlx_[A-Za-z0-9_]+)\(/g;
-
-/** Names of the helpers `code` calls, with the helpers they call, sorted. */
-export function helpersUsedBy(code: string): string[] {
-  const found = new Set<string>();
-  const scan = (text: string): void => {
-    for (const m of text.matchAll(CALL)) {
-      const name = m[1]!;
-      if (found.has(name) || WGSL_HELPERS[name] === undefined) continue;
-      found.add(name);
-      scan(WGSL_HELPERS[name]!);
-    }
-  };
-  scan(code);
-  return [...found].sort();
-}
