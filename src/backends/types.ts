@@ -12,6 +12,8 @@
  *           `params.length` is a uniform `array<vec4<u32>, N>` holding, in order, the vars (as i32 bits) followed by
  *           the evaluated grid extents [gx, gy, gz]. Dispatch folds a grid.x above maxComputeWorkgroupsPerDimension
  *           into y; kernels recover the linear block index and return when it is past the grid.
+ *           Buffers hold the host tensor bytes for every dtype WebGPU accepts (64-bit ints as u32 pairs, sub-word
+ *           types packed into u32 words; see webgpu/dtypes.ts); float64 kernels are rejected at build time.
  */
 import type { Diagnostic } from '../diagnostics/index.js';
 import type { KernelInfo, Target, TargetKind } from '../formats/manifest.js';

@@ -11,7 +11,7 @@ const BASE: Record<TargetKind, TargetAttrs> = {
   webgpu: {
     maxThreadsPerBlock: 128, maxSharedMemoryBytes: 16384, warpSize: 1, maxGridX: 65535,
     maxStorageBuffersPerStage: 8, maxStorageBufferBindingSize: 128 * 1024 * 1024, shaderF16: false,
-    supportsInt64: false, supportsFloat64: false,
+    supportsInt64: true /* emulated: two u32 words per element */, supportsFloat64: false,
   },
 };
 

@@ -3,10 +3,12 @@
  * device. Runtime-safe: imports only the artifact formats.
  *
  * - Param i of a kernel is `@group(0) @binding(i)`: `var<storage, read>` when its access is 'read',
- *   `var<storage, read_write>` otherwise. Element types: f32/i32/u32 (and f16 with shader-f16) are stored
- *   natively; bool, int8, uint8 (1 byte) and int16, uint16 (2 bytes) keep the host byte layout and are
- *   packed into `array<u32>` words (written buffers use `array<atomic<u32>>` so neighbouring lanes written
- *   by different invocations never race).
+ *   `var<storage, read_write>` otherwise. Every buffer keeps the host tensor's byte layout, so the runtime moves
+ *   bytes unchanged for every dtype (the table is in ./dtypes.ts): f32/i32/u32 (and f16 with shader-f16) are
+ *   native; int64/uint64 are `array<vec2<u32>>` (low word first); bool, int8, uint8 (1 byte), int16, uint16,
+ *   bfloat16 and float16 without shader-f16 (2 bytes) are packed into `array<u32>` words (written buffers use
+ *   `array<atomic<u32>>` so neighbouring lanes written by different invocations never race); float64 is
+ *   rejected at build time.
  * - When `hasUniform(kernel)`, binding `params.length` is a uniform `array<vec4<u32>, uniformVec4s(kernel)>`
  *   holding the vars (i32 bits) followed by the evaluated grid [gx, gy, gz].
  * - Dispatch of grid [gx, gy, gz] is (x, ceil(gx / x) * gy, gz) with x = min(gx, maxWorkgroupsPerDim): kernels

@@ -8,9 +8,11 @@ import { DTYPE_BYTES } from '../../formats/dtype.js';
 import type { KernelInfo, Target } from '../../formats/manifest.js';
 import { kernelInfo } from '../kernel-info.js';
 import { add, exprEqual, int, mul } from '../../compiler/tir/expr.js';
-import type { Buffer, Expr, MathFn, PrimFunc, Stmt, ThreadTag } from '../../compiler/tir/types.js';
+import type { BinOp, Buffer, Expr, MathFn, PrimFunc, Stmt, ThreadTag } from '../../compiler/tir/types.js';
 import { hasUniform, padTo3, uniformVec4s } from './abi.js';
-import { WGSL_HELPERS } from './wgsl-helpers.js';
+import { is64BitInt, isWide, tyBytes, webgpuDType, wgslType, type DTypeLowering, type Ty } from './dtypes.js';
+import { conv, fitsI32, floatLit, intLit, round16, wideBin, wideCmp, type Code } from './values.js';
+import { ALL_WGSL_HELPERS, helpersUsedBy } from './helper-set.js';
 
 export interface WgslModule {
   readonly code: string;
@@ -30,48 +32,49 @@ const MAX_WORKGROUP_SIZE_Z = 64;
 export const kernelInfoOf = kernelInfo;
 
 // ---------------------------------------------------------------------------------------------------------------
-// Types
-
-type Ty = 'f32' | 'f16' | 'i32' | 'u32' | 'bool';
+// Types (the per-dtype policy lives in ./dtypes.ts)
 
 interface Ctx {
   readonly kernel: string;
   readonly target: Target;
+  /** Graph ops the kernel came from (PrimFunc attrs.origin), for diagnostics. */
+  readonly origin?: readonly string[];
   usesF16: boolean;
 }
 
-function unsupported(ctx: Ctx, what: string, dtype: DType): never {
-  const hint = dtype === 'float16'
-    ? 'float16 needs the shader-f16 feature: set target attrs.shaderF16 when the devices you deploy to have it.'
-    : 'WGSL has no 64-bit types; keep such tensors on the host or cast them to 32 bits before the kernel.';
-  throw new RelaxError('RLX_WEBGPU_UNSUPPORTED_DTYPE', `kernel ${ctx.kernel}: ${what} has dtype ${dtype}, which WebGPU cannot represent`, { kernel: ctx.kernel }, hint);
+/** `"Op 'node'"` or `"Op"` (a PrimFunc origin entry) as diagnostic location facts. */
+function originLocation(origin: readonly string[] | undefined): { node?: string; op?: string } {
+  if (!origin || origin.length !== 1) return {};
+  const m = /^([A-Za-z0-9_]+)(?: '(.*)')?$/.exec(origin[0]!);
+  if (!m) return {};
+  return { op: m[1]!, ...(m[2] !== undefined ? { node: m[2] } : {}) };
 }
 
-/** The WGSL value type of a TIR dtype inside expressions (64-bit ints become 32-bit index math). */
+type Supported = Exclude<DTypeLowering, { storage: 'rejected' }>;
+
+function lowering(ctx: Ctx, d: DType, what: string): Supported {
+  const low = webgpuDType(d, ctx.target);
+  if (low.storage !== 'rejected') return low;
+  const from = ctx.origin && ctx.origin.length > 0 ? ` (from ${ctx.origin.join(', ')})` : '';
+  throw new RelaxError('RLX_WEBGPU_UNSUPPORTED_DTYPE', `kernel ${ctx.kernel}${from}: ${what} has dtype ${d}; ${low.reason}`,
+    { kernel: ctx.kernel, ...originLocation(ctx.origin) }, low.hint);
+}
+
+/** The WGSL value type a TIR dtype is computed in. */
 function tyOf(ctx: Ctx, d: DType, what: string): Ty {
-  switch (d) {
-    case 'float32': return 'f32';
-    case 'float16':
-      if (!ctx.target.attrs.shaderF16) unsupported(ctx, what, d);
-      ctx.usesF16 = true; return 'f16';
-    case 'int8': case 'int16': case 'int32': case 'int64': return 'i32';
-    case 'uint8': case 'uint16': case 'uint32': case 'uint64': return 'u32';
-    case 'bool': return 'bool';
-    case 'float64': case 'bfloat16': return unsupported(ctx, what, d);
-  }
+  const t = lowering(ctx, d, what).compute;
+  if (t === 'f16') ctx.usesF16 = true;
+  return t;
 }
 
-/** How a global buffer is stored: natively, or as packed 8/16-bit lanes in u32 words. */
-type Storage = { kind: 'native'; ty: Ty } | { kind: 'packed'; bits: 8 | 16; atomic: boolean };
+/** How a global buffer is stored: natively (including vec2<u32> pairs for 64-bit ints), or as packed lanes in u32 words. */
+type Storage = { kind: 'native'; ty: Ty } | { kind: 'packed'; bits: 8 | 16; atomic: boolean; dtype: DType };
 
 function storageOf(ctx: Ctx, b: Buffer, written: boolean): Storage {
-  const what = `buffer '${b.name}'`;
-  switch (b.dtype) {
-    case 'int64': case 'uint64': case 'float64': case 'bfloat16': return unsupported(ctx, what, b.dtype);
-    case 'bool': case 'int8': case 'uint8': return { kind: 'packed', bits: 8, atomic: written };
-    case 'int16': case 'uint16': return { kind: 'packed', bits: 16, atomic: written };
-    default: return { kind: 'native', ty: tyOf(ctx, b.dtype, what) };
-  }
+  const low = lowering(ctx, b.dtype, `buffer '${b.name}'`);
+  if (low.storage === 'packed') return { kind: 'packed', bits: low.bits, atomic: written, dtype: b.dtype };
+  if (low.compute === 'f16') ctx.usesF16 = true;
+  return { kind: 'native', ty: low.compute };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -116,7 +119,7 @@ class Names {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Expressions
+// Expressions (literals and conversions live in ./values.ts)
 
 interface BufRef {
   readonly wgsl: string;
@@ -126,46 +129,12 @@ interface BufRef {
   readonly storage?: Storage;
 }
 
+/** A bound scalar: loop and block variables and symbolic dims are index arithmetic (`ix`). */
+interface VarRef { readonly name: string; readonly ty: Ty; readonly ix: boolean }
+
 interface Env {
-  readonly vars: ReadonlyMap<string, { name: string; ty: Ty }>;
+  readonly vars: ReadonlyMap<string, VarRef>;
   readonly bufs: ReadonlyMap<string, BufRef>;
-}
-
-interface Code { readonly c: string; readonly ty: Ty }
-
-const I32_MIN = -2147483648, I32_MAX = 2147483647;
-
-function intLit(v: number, ty: Ty): string {
-  if (ty === 'u32') return `${Math.max(0, Math.min(4294967295, Math.trunc(v)))}u`;
-  if (ty === 'bool') return v !== 0 ? 'true' : 'false';
-  if (ty === 'f32' || ty === 'f16') return floatLit(v, ty);
-  const x = Math.max(I32_MIN, Math.min(I32_MAX, Math.trunc(v)));
-  if (x === I32_MIN) return 'i32(-2147483647 - 1)';
-  return x < 0 ? `(${x}i)` : `${x}i`;
-}
-
-function floatLit(v: number, ty: Ty): string {
-  if (ty === 'f16') return `f16(${floatLit(v, 'f32')})`;
-  if (ty !== 'f32') return intLit(v, ty);
-  const f = Math.fround(v);
-  const bits = new Uint32Array(new Float32Array([f]).buffer)[0]!;
-  const exp = (bits >>> 23) & 0xff;
-  // inf, nan and subnormals go through their bit patterns so no compiler rounds or flushes them.
-  if (exp === 0xff || (exp === 0 && (bits & 0x7fffff) !== 0)) return `bitcast<f32>(0x${bits.toString(16)}u)`;
-  if (Object.is(f, -0)) return '(-0.0f)';
-  // The shortest double that round-trips is exactly the f32 value, so parsing it back is exact.
-  const s = String(Math.abs(f));
-  return f < 0 ? `(-${s}f)` : `${s}f`;
-}
-
-function zero(ty: Ty): string {
-  return ty === 'bool' ? 'false' : ty === 'f32' ? '0.0f' : ty === 'f16' ? '0.0h' : ty === 'u32' ? '0u' : '0i';
-}
-
-function conv(x: Code, to: Ty): Code {
-  if (x.ty === to) return x;
-  if (to === 'bool') return { c: `(${x.c} != ${zero(x.ty)})`, ty: 'bool' };
-  return { c: `${to}(${x.c})`, ty: to };
 }
 
 /** Wraps an i32/u32 value to a narrow integer dtype (two's complement), as TIR casts require. */
@@ -179,6 +148,34 @@ function narrow(x: Code, d: DType): Code {
   }
 }
 
+/** Index arithmetic that stays in 32 bits even when its dtype is int64. */
+function narrowIx(x: Code): boolean {
+  return x.ix === true && (x.ty === 'i32' || x.ty === 'u32');
+}
+
+/** The u32 bits of a value stored into a packed lane of dtype `d`. */
+function encodeLane(v: Code, d: DType): string {
+  switch (d) {
+    case 'bool': return `select(0u, 1u, ${conv(v, 'bool').c})`;
+    case 'float16': return `rlx_f32_to_f16(${conv(v, 'f32').c})`;
+    case 'bfloat16': return `rlx_f32_to_bf16(${conv(v, 'f32').c})`;
+    case 'int8': case 'int16': return `bitcast<u32>(${conv(v, 'i32').c})`;
+    default: return conv(v, 'u32').c;
+  }
+}
+
+/** The value of a packed lane (u32 bits) of dtype `d`. */
+function decodeLane(lane: string, d: DType): Code {
+  switch (d) {
+    case 'bool': return { c: `(${lane} != 0u)`, ty: 'bool' };
+    case 'int8': return { c: `((i32(${lane}) << 24u) >> 24u)`, ty: 'i32' };
+    case 'int16': return { c: `((i32(${lane}) << 16u) >> 16u)`, ty: 'i32' };
+    case 'float16': return { c: `rlx_f16_to_f32(${lane})`, ty: 'f32' };
+    case 'bfloat16': return { c: `rlx_bf16_to_f32(${lane})`, ty: 'f32' };
+    default: return { c: lane, ty: 'u32' };
+  }
+}
+
 const FLOAT_FN: Partial<Record<MathFn, string>> = {
   exp: 'exp', log: 'log', sqrt: 'sqrt', rsqrt: 'inverseSqrt', floor: 'floor', ceil: 'ceil', round: 'round',
   sin: 'sin', cos: 'cos', tan: 'tan', asin: 'asin', acos: 'acos', atan: 'atan', sinh: 'sinh', cosh: 'cosh',
@@ -187,36 +184,63 @@ const FLOAT_FN: Partial<Record<MathFn, string>> = {
 };
 
 class FnEmitter {
+  /** Helpers named explicitly; generateWgsl also pulls in every `rlx_*` helper the code calls. */
   readonly helpers = new Set<string>();
   constructor(readonly ctx: Ctx) {}
 
   ty(d: DType, what = 'an expression'): Ty { return tyOf(this.ctx, d, what); }
 
+  /** Emulated 16-bit floats (computed in f32) round every result to their precision. */
+  private rounded(x: Code, d: DType): Code {
+    if (d !== 'float16' && d !== 'bfloat16') return x;
+    const low = lowering(this.ctx, d, 'an expression');
+    return low.storage === 'packed' && low.round ? round16(x, low.round) : x;
+  }
+
+  /** `x` as a value of dtype `d`: int64 index arithmetic stays i32, everything else takes d's compute type. */
+  fit(x: Code, d: DType): Code {
+    if (is64BitInt(d) && narrowIx(x)) return conv(x, 'i32');
+    return conv(x, this.ty(d));
+  }
+
+  /** Two operands of one dtype: both i32 for int64 index arithmetic, both i64/u64 when either is data. */
+  private unify(a: Code, b: Code, d: DType): [Code, Code] {
+    if (is64BitInt(d) && !(narrowIx(a) && narrowIx(b))) { const w = this.ty(d); return [conv(a, w), conv(b, w)]; }
+    return [this.fit(a, d), this.fit(b, d)];
+  }
+
   expr(e: Expr, env: Env): Code {
     switch (e.k) {
-      case 'int': { const ty = this.ty(e.dtype); return { c: intLit(e.value, ty), ty }; }
-      case 'float': { const ty = this.ty(e.dtype); return { c: floatLit(e.value, ty), ty }; }
+      case 'int': {
+        if (is64BitInt(e.dtype)) {
+          if (fitsI32(e.value)) return { c: intLit(e.value, 'i32'), ty: 'i32', ix: true };
+          const ty = this.ty(e.dtype);
+          return { c: intLit(e.value, ty), ty };
+        }
+        const ty = this.ty(e.dtype);
+        return { c: intLit(e.value, ty), ty, ...(ty === 'i32' || ty === 'u32' ? { ix: true } : {}) };
+      }
+      case 'float': { const ty = this.ty(e.dtype); return this.rounded({ c: floatLit(e.value, ty), ty }, e.dtype); }
       case 'var': {
         const v = env.vars.get(e.name);
         if (!v) throw new RelaxError('RLX_INTERNAL', `kernel ${this.ctx.kernel}: variable '${e.name}' is not bound`, { kernel: this.ctx.kernel });
-        return conv({ c: v.name, ty: v.ty }, this.ty(e.dtype));
+        return this.fit({ c: v.name, ty: v.ty, ...(v.ix ? { ix: true } : {}) }, e.dtype);
       }
-      case 'cast': {
-        const to = this.ty(e.dtype);
-        const x = this.expr(e.a, env);
-        if ((to === 'i32' || to === 'u32') && (x.ty === 'i32' || x.ty === 'u32')) return narrow(conv(x, to), e.dtype);
-        return narrow(conv(x, to), e.dtype);
-      }
+      case 'cast': return this.cast(this.expr(e.a, env), e.dtype);
       case 'select': {
-        const ty = this.ty(e.dtype);
         const c = conv(this.expr(e.cond, env), 'bool');
-        return { c: `select(${conv(this.expr(e.f, env), ty).c}, ${conv(this.expr(e.t, env), ty).c}, ${c.c})`, ty };
+        const [t, f] = this.unify(this.expr(e.t, env), this.expr(e.f, env), e.dtype);
+        return { c: `select(${f.c}, ${t.c}, ${c.c})`, ty: t.ty, ...(t.ix && f.ix ? { ix: true } : {}) };
       }
       case 'cmp': {
         const a = this.expr(e.a, env);
-        const b = conv(this.expr(e.b, env), a.ty);
+        const b = this.expr(e.b, env);
+        if (isWide(a.ty) || isWide(b.ty)) {
+          const w = e.a.dtype === 'uint64' || e.b.dtype === 'uint64' ? 'u64' : 'i64';
+          return wideCmp(e.op, conv(a, w), conv(b, w), w);
+        }
         const op = { eq: '==', ne: '!=', lt: '<', le: '<=', gt: '>', ge: '>=' }[e.op];
-        return { c: `(${a.c} ${op} ${b.c})`, ty: 'bool' };
+        return { c: `(${a.c} ${op} ${conv(b, a.ty).c})`, ty: 'bool' };
       }
       case 'bin': return this.bin(e, env);
       case 'call': return this.call(e, env);
@@ -224,16 +248,35 @@ class FnEmitter {
     }
   }
 
-  private bin(e: Extract<Expr, { k: 'bin' }>, env: Env): Code {
-    const ty = this.ty(e.dtype);
-    const a = conv(this.expr(e.a, env), ty);
-    const isF = ty === 'f32' || ty === 'f16';
-    if (e.op === 'shl' || e.op === 'shr') {
-      const b = conv(this.expr(e.b, env), 'u32');
-      return { c: `(${a.c} ${e.op === 'shl' ? '<<' : '>>'} ${b.c})`, ty };
+  private cast(x: Code, d: DType): Code {
+    if (is64BitInt(d)) return narrowIx(x) ? conv(x, 'i32') : conv(x, this.ty(d));
+    if (isWide(x.ty) && (d === 'int8' || d === 'int16' || d === 'uint8' || d === 'uint16')) {
+      return narrow(conv(x, d.startsWith('u') ? 'u32' : 'i32'), d);
     }
-    const b = conv(this.expr(e.b, env), ty);
-    switch (e.op) {
+    return this.rounded(narrow(conv(x, this.ty(d)), d), d);
+  }
+
+  private bin(e: Extract<Expr, { k: 'bin' }>, env: Env): Code {
+    const a = this.expr(e.a, env);
+    const b = this.expr(e.b, env);
+    if (is64BitInt(e.dtype)) {
+      if (narrowIx(a) && narrowIx(b)) return { ...this.bin32(e.op, a, b, 'i32'), ix: true };
+      const w = this.ty(e.dtype) as 'i64' | 'u64';
+      return wideBin(e.op, conv(a, w), e.op === 'shl' || e.op === 'shr' ? b : conv(b, w), w);
+    }
+    return this.rounded(this.bin32(e.op, a, b, this.ty(e.dtype)), e.dtype);
+  }
+
+  /** A binary op computed in a 32-bit (or f16) WGSL type. */
+  private bin32(op: BinOp, a0: Code, b0: Code, ty: Ty): Code {
+    const a = conv(a0, ty);
+    const isF = ty === 'f32' || ty === 'f16';
+    if (op === 'shl' || op === 'shr') {
+      const b = conv(b0, 'u32');
+      return { c: `(${a.c} ${op === 'shl' ? '<<' : '>>'} ${b.c})`, ty };
+    }
+    const b = conv(b0, ty);
+    switch (op) {
       case 'add': return { c: `(${a.c} + ${b.c})`, ty };
       case 'sub': return { c: `(${a.c} - ${b.c})`, ty };
       case 'mul': return { c: `(${a.c} * ${b.c})`, ty };
@@ -243,15 +286,15 @@ class FnEmitter {
       case 'floordiv':
         if (isF) return { c: `floor(${a.c} / ${b.c})`, ty };
         if (ty === 'u32') return { c: `(${a.c} / ${b.c})`, ty };
-        this.helpers.add('rlx_floordiv'); return { c: `rlx_floordiv(${a.c}, ${b.c})`, ty };
+        return { c: `rlx_floordiv(${a.c}, ${b.c})`, ty };
       case 'floormod':
-        if (isF) { this.helpers.add('rlx_floormod_f32'); return conv({ c: `rlx_floormod_f32(${conv(a, 'f32').c}, ${conv(b, 'f32').c})`, ty: 'f32' }, ty); }
+        if (isF) return conv({ c: `rlx_floormod_f32(${conv(a, 'f32').c}, ${conv(b, 'f32').c})`, ty: 'f32' }, ty);
         if (ty === 'u32') return { c: `(${a.c} % ${b.c})`, ty };
-        this.helpers.add('rlx_floormod'); return { c: `rlx_floormod(${a.c}, ${b.c})`, ty };
+        return { c: `rlx_floormod(${a.c}, ${b.c})`, ty };
       case 'truncmod': return { c: `(${a.c} % ${b.c})`, ty };
       case 'pow':
-        if (isF) { this.helpers.add('rlx_pow'); return conv({ c: `rlx_pow(${conv(a, 'f32').c}, ${conv(b, 'f32').c})`, ty: 'f32' }, ty); }
-        this.helpers.add('rlx_ipow'); return conv({ c: `rlx_ipow(${conv(a, 'i32').c}, ${conv(b, 'i32').c})`, ty: 'i32' }, ty);
+        if (isF) return conv({ c: `rlx_pow(${conv(a, 'f32').c}, ${conv(b, 'f32').c})`, ty: 'f32' }, ty);
+        return conv({ c: `rlx_ipow(${conv(a, 'i32').c}, ${conv(b, 'i32').c})`, ty: 'i32' }, ty);
       case 'and': return { c: ty === 'bool' ? `(${a.c} && ${b.c})` : `(${a.c} & ${b.c})`, ty };
       case 'or': return { c: ty === 'bool' ? `(${a.c} || ${b.c})` : `(${a.c} | ${b.c})`, ty };
       case 'xor': return { c: ty === 'bool' ? `(${a.c} != ${b.c})` : `(${a.c} ^ ${b.c})`, ty };
@@ -259,33 +302,53 @@ class FnEmitter {
   }
 
   private call(e: Extract<Expr, { k: 'call' }>, env: Env): Code {
-    const ty = this.ty(e.dtype);
     const x = this.expr(e.args[0]!, env);
+    if (is64BitInt(e.dtype)) {
+      if (narrowIx(x)) return { ...this.call32(e.fn, x, 'i32'), ix: true };
+      const w = this.ty(e.dtype) as 'i64' | 'u64';
+      return this.call64(e.fn, conv(x, w), w);
+    }
+    return this.rounded(this.call32(e.fn, x, this.ty(e.dtype)), e.dtype);
+  }
+
+  /** A unary op on an int64/uint64 value. */
+  private call64(fn: MathFn, x: Code, w: 'i64' | 'u64'): Code {
+    switch (fn) {
+      case 'neg': return { c: `rlx_i64_neg(${x.c})`, ty: w };
+      case 'not': return { c: `(~${x.c})`, ty: w };
+      case 'abs': return w === 'i64' ? { c: `rlx_i64_abs(${x.c})`, ty: w } : x;
+      case 'sign': return w === 'i64' ? { c: `rlx_i64_sign(${x.c})`, ty: w } : { c: `vec2<u32>(select(0u, 1u, ${conv(x, 'bool').c}), 0u)`, ty: w };
+      case 'reciprocal': return wideBin('div', { c: intLit(1, w), ty: w }, x, w);
+      default: return conv(this.call32(fn, conv(x, 'f32'), 'f32'), w);
+    }
+  }
+
+  /** A unary op computed in a 32-bit (or f16) WGSL type. */
+  private call32(fn: MathFn, x: Code, ty: Ty): Code {
     const isF = ty === 'f32' || ty === 'f16';
-    switch (e.fn) {
+    switch (fn) {
       case 'neg': { const v = conv(x, ty); return { c: ty === 'u32' ? `(0u - ${v.c})` : `(-${v.c})`, ty }; }
       case 'not': return ty === 'bool' ? { c: `(!${conv(x, 'bool').c})`, ty } : { c: `(~${conv(x, ty).c})`, ty };
       case 'reciprocal': { const v = conv(x, ty); return { c: `(${intLit(1, ty)} / ${v.c})`, ty }; }
       case 'isnan': case 'isinf': {
-        if (x.ty !== 'f32' && x.ty !== 'f16') return { c: 'false', ty: 'bool' };
+        if (x.ty !== 'f32' && x.ty !== 'f16') return conv({ c: 'false', ty: 'bool' }, ty);
         const bits = `(bitcast<u32>(${conv(x, 'f32').c}) & 0x7fffffffu)`;
-        return conv({ c: e.fn === 'isnan' ? `(${bits} > 0x7f800000u)` : `(${bits} == 0x7f800000u)`, ty: 'bool' }, ty);
+        return conv({ c: fn === 'isnan' ? `(${bits} > 0x7f800000u)` : `(${bits} == 0x7f800000u)`, ty: 'bool' }, ty);
       }
       case 'abs': case 'sign':
-        if (ty === 'u32') return e.fn === 'abs' ? conv(x, ty) : { c: `select(0u, 1u, ${conv(x, 'u32').c} != 0u)`, ty };
-        return { c: `${e.fn}(${conv(x, ty).c})`, ty };
+        if (ty === 'u32') return fn === 'abs' ? conv(x, ty) : { c: `select(0u, 1u, ${conv(x, 'u32').c} != 0u)`, ty };
+        return { c: `${fn}(${conv(x, ty).c})`, ty };
       default: {
-        const fn = FLOAT_FN[e.fn];
-        if (!fn) throw new RelaxError('RLX_INTERNAL', `kernel ${this.ctx.kernel}: no WGSL lowering for ${e.fn}`, { kernel: this.ctx.kernel });
-        if (fn.startsWith('rlx_')) this.helpers.add(fn);
-        if (!isF) return conv({ c: `${fn}(${conv(x, 'f32').c})`, ty: 'f32' }, ty);
-        const arg = fn.startsWith('rlx_') ? conv(x, 'f32') : conv(x, ty);
-        return conv({ c: `${fn}(${arg.c})`, ty: arg.ty }, ty);
+        const f = FLOAT_FN[fn];
+        if (!f) throw new RelaxError('RLX_INTERNAL', `kernel ${this.ctx.kernel}: no WGSL lowering for ${fn}`, { kernel: this.ctx.kernel });
+        if (!isF) return conv({ c: `${f}(${conv(x, 'f32').c})`, ty: 'f32' }, ty);
+        const arg = f.startsWith('rlx_') ? conv(x, 'f32') : conv(x, ty);
+        return conv({ c: `${f}(${arg.c})`, ty: arg.ty }, ty);
       }
     }
   }
 
-  /** Row-major flat index of `indices` into `buf` as i32 code. */
+  /** Row-major flat index of `indices` into `buf` as i32 code (64-bit index values use their low word). */
   flatIndex(ref: BufRef, indices: readonly Expr[], env: Env): string {
     const shape = ref.buffer.shape;
     if (indices.length !== shape.length && !(shape.length === 0 && indices.length === 1)) {
@@ -300,22 +363,15 @@ class FnEmitter {
   private load(name: string, indices: readonly Expr[], dtype: DType, env: Env): Code {
     const ref = this.buf(name, env);
     const idx = this.flatIndex(ref, indices, env);
-    const want = this.ty(dtype);
     const st = ref.storage;
     if (!st || st.kind === 'native') {
       const ty = st ? st.ty : this.ty(ref.buffer.dtype);
-      return conv({ c: `${ref.wgsl}[${idx}]`, ty }, want);
+      return this.fit({ c: `${ref.wgsl}[${idx}]`, ty }, dtype);
     }
-    const word = st.atomic ? `atomicLoad(&${ref.wgsl}[u32(${idx}) >> ${st.bits === 8 ? 2 : 1}u])` : `${ref.wgsl}[u32(${idx}) >> ${st.bits === 8 ? 2 : 1}u]`;
-    const helper = st.bits === 8 ? 'rlx_lane8' : 'rlx_lane16';
-    this.helpers.add(helper);
-    const lane = `${helper}(${word}, ${idx})`;
-    const d = ref.buffer.dtype;
-    const v: Code = d === 'bool' ? { c: `(${lane} != 0u)`, ty: 'bool' }
-      : d === 'int8' ? { c: `((i32(${lane}) << 24u) >> 24u)`, ty: 'i32' }
-      : d === 'int16' ? { c: `((i32(${lane}) << 16u) >> 16u)`, ty: 'i32' }
-      : { c: lane, ty: 'u32' };
-    return conv(v, want);
+    const shift = st.bits === 8 ? 2 : 1;
+    const word = st.atomic ? `atomicLoad(&${ref.wgsl}[u32(${idx}) >> ${shift}u])` : `${ref.wgsl}[u32(${idx}) >> ${shift}u]`;
+    const lane = `${st.bits === 8 ? 'rlx_lane8' : 'rlx_lane16'}(${word}, ${idx})`;
+    return this.fit(decodeLane(lane, st.dtype), dtype);
   }
 
   buf(name: string, env: Env): BufRef {
@@ -324,7 +380,6 @@ class FnEmitter {
     return ref;
   }
 }
-
 // ---------------------------------------------------------------------------------------------------------------
 // Statements and kernels
 
@@ -356,7 +411,7 @@ function limit(ctx: Ctx, what: string, value: number, max: number, hint?: string
 }
 
 function emitKernel(f: PrimFunc, index: number, info: KernelInfo, target: Target): KernelOut {
-  const ctx: Ctx = { kernel: f.name, target, usesF16: false };
+  const ctx: Ctx = { kernel: f.name, target, usesF16: false, ...(f.attrs.origin ? { origin: f.attrs.origin } : {}) };
   const em = new FnEmitter(ctx);
   const names = new Names();
   for (const r of ['rlx_lid', 'rlx_wid', 'rlx_nwg', 'rlx_gx', 'rlx_gy', 'rlx_gz', 'rlx_fy', 'rlx_bx', 'rlx_by', 'rlx_bz']) names.reserve(r);
@@ -378,7 +433,7 @@ function emitKernel(f: PrimFunc, index: number, info: KernelInfo, target: Target
     const param = info.params[i]!;
     const st = storageOf(ctx, p, param.access !== 'read');
     const name = `k${index}_p${i}`;
-    const elem = st.kind === 'native' ? st.ty : st.atomic ? 'atomic<u32>' : 'u32';
+    const elem = st.kind === 'native' ? wgslType(st.ty) : st.atomic ? 'atomic<u32>' : 'u32';
     const mode = param.access === 'read' ? 'read' : 'read_write';
     decls.push(`@group(0) @binding(${i}) var<storage, ${mode}> ${name}: array<${elem}>; // ${p.name}: ${p.dtype}[${p.shape.map(shapeText).join(', ')}]`);
     bufs.set(p.name, { wgsl: name, buffer: p, scope: 'global', storage: st });
@@ -393,10 +448,10 @@ function emitKernel(f: PrimFunc, index: number, info: KernelInfo, target: Target
   const slot = (j: number) => `${uname}[${j >> 2}].${'xyzw'[j & 3]}`;
 
   // prologue: vars, grid, block indices
-  const vars = new Map<string, { name: string; ty: Ty }>();
+  const vars = new Map<string, VarRef>();
   f.vars.forEach((v, j) => {
     const name = names.fresh(v);
-    vars.set(v, { name, ty: 'i32' });
+    vars.set(v, { name, ty: 'i32', ix: true });
     body.push(`  let ${name}: i32 = bitcast<i32>(${slot(j)});`);
   });
   const gridCode = gridE.map((g, a) => (g.k === 'int' ? `${Math.max(0, g.value)}u` : uni ? slot(f.vars.length + a) : '1u'));
@@ -424,7 +479,7 @@ function emitKernel(f: PrimFunc, index: number, info: KernelInfo, target: Target
       case 'seq': for (const b of s.body) stmt(b, env, ind); break;
       case 'for': {
         const name = names.fresh(s.var);
-        const inner: Env = { ...env, vars: new Map(env.vars).set(s.var, { name, ty: 'i32' }) };
+        const inner: Env = { ...env, vars: new Map(env.vars).set(s.var, { name, ty: 'i32', ix: true }) };
         if (s.kind === 'thread') {
           if (!s.thread) throw new RelaxError('RLX_INTERNAL', `kernel ${ctx.kernel}: thread loop '${s.var}' has no thread tag`, { kernel: ctx.kernel });
           if (!f.attrs.launch) throw new RelaxError('RLX_INTERNAL', `kernel ${ctx.kernel}: thread-bound loop '${s.var}' without launch geometry`, { kernel: ctx.kernel });
@@ -457,7 +512,7 @@ function emitKernel(f: PrimFunc, index: number, info: KernelInfo, target: Target
         s.iters.forEach((it, i) => {
           const name = names.fresh(it.name);
           body.push(`${ind}  let ${name}: i32 = ${conv(em.expr(s.bindings[i]!, env), 'i32').c};`);
-          vmap.set(it.name, { name, ty: 'i32' });
+          vmap.set(it.name, { name, ty: 'i32', ix: true });
           if (it.type === 'reduce') reduce.push(name);
         });
         const inner: Env = { ...env, vars: vmap };
@@ -489,13 +544,13 @@ function emitKernel(f: PrimFunc, index: number, info: KernelInfo, target: Target
         } else {
           const v = em.expr(s.value, env);
           const bits = st.bits, mask = bits === 8 ? '0xffu' : '0xffffu';
-          const u = v.ty === 'bool' ? `select(0u, 1u, ${v.c})` : conv(v, v.ty === 'i32' ? 'i32' : 'u32').c;
+          const u = encodeLane(v, st.dtype);
           body.push(
             `${ind}{`,
             `${ind}  let rlx_i: u32 = u32(${idx});`,
             `${ind}  let rlx_sh: u32 = (rlx_i & ${bits === 8 ? 3 : 1}u) * ${bits}u;`,
             `${ind}  atomicAnd(&${ref.wgsl}[rlx_i >> ${bits === 8 ? 2 : 1}u], ~(${mask} << rlx_sh));`,
-            `${ind}  atomicOr(&${ref.wgsl}[rlx_i >> ${bits === 8 ? 2 : 1}u], (u32(${u}) & ${mask}) << rlx_sh);`,
+            `${ind}  atomicOr(&${ref.wgsl}[rlx_i >> ${bits === 8 ? 2 : 1}u], (${u} & ${mask}) << rlx_sh);`,
             `${ind}}`,
           );
         }
@@ -511,8 +566,8 @@ function emitKernel(f: PrimFunc, index: number, info: KernelInfo, target: Target
       case 'let': {
         const v = em.expr(s.value, env);
         const name = names.fresh(s.var);
-        body.push(`${ind}{`, `${ind}  let ${name}: ${v.ty} = ${v.c};`);
-        stmt(s.body, { ...env, vars: new Map(env.vars).set(s.var, { name, ty: v.ty }) }, ind + '  ');
+        body.push(`${ind}{`, `${ind}  let ${name}: ${wgslType(v.ty)} = ${v.c};`);
+        stmt(s.body, { ...env, vars: new Map(env.vars).set(s.var, { name, ty: v.ty, ix: v.ix === true }) }, ind + '  ');
         body.push(`${ind}}`);
         break;
       }
@@ -522,12 +577,12 @@ function emitKernel(f: PrimFunc, index: number, info: KernelInfo, target: Target
         const ty = em.ty(b.dtype, `${b.scope} buffer '${b.name}'`);
         if (b.scope === 'shared') {
           const name = `k${index}_s${sharedCount++}`;
-          decls.push(`var<workgroup> ${name}: array<${ty}, ${n}>; // ${b.name}`);
-          shared += Math.ceil((n * (ty === 'f16' ? 2 : 4)) / 16) * 16;
+          decls.push(`var<workgroup> ${name}: array<${wgslType(ty)}, ${n}>; // ${b.name}`);
+          shared += Math.ceil((n * tyBytes(ty)) / 16) * 16;
           stmt(s.body, { ...env, bufs: new Map(env.bufs).set(b.name, { wgsl: name, buffer: b, scope: 'shared' }) }, ind);
         } else {
           const name = names.fresh(`${b.name}_l${localCount++}`);
-          body.push(`${ind}{`, `${ind}  var ${name}: array<${ty}, ${n}>;`);
+          body.push(`${ind}{`, `${ind}  var ${name}: array<${wgslType(ty)}, ${n}>;`);
           stmt(s.body, { ...env, bufs: new Map(env.bufs).set(b.name, { wgsl: name, buffer: b, scope: b.scope === 'global' ? 'local' : b.scope }) }, ind + '  ');
           body.push(`${ind}}`);
         }
@@ -578,7 +633,9 @@ export function generateWgsl(funcs: readonly PrimFunc[], target: Target): WgslMo
   const head: string[] = ['// Generated by relax: WebGPU compute kernels. Do not edit.'];
   if (usesF16) head.push('enable f16;');
   head.push('');
-  for (const h of [...helpers].sort()) head.push(...WGSL_HELPERS[h]!.split('\n'), '');
+  // Helpers named by the kernels (or added explicitly), with those they call.
+  const used = helpersUsedBy([...parts.map((p) => p.text.join('\n')), ...[...helpers].map((n) => `${n}(`)].join('\n'));
+  for (const h of used) head.push(...ALL_WGSL_HELPERS[h]!.split('\n'), '');
   const lines: { kernel: string; first: number; last: number }[] = [];
   const all = [...head];
   for (const p of parts) {

@@ -9,6 +9,7 @@
  * A kernel's params that share a storage are bound up to the next param's offset in that storage, so distinct
  * tensors in one storage never alias; binding one writable tensor twice (in place) is not allowed by WebGPU.
  */
+import { RelaxError } from '../../diagnostics/index.js';
 import type { KernelInfo, Manifest } from '../../formats/manifest.js';
 import type { Device, DeviceBuffer } from '../../runtime/device.js';
 import {
@@ -97,6 +98,11 @@ export class WebGpuDevice implements Device {
       if (typeof lim[name] === 'number' && need > lim[name]!) {
         throw new Error(`webgpu: the artifact needs ${name} = ${need} but this device allows ${lim[name]} (${this.description})`);
       }
+    }
+    if (/^enable f16;/m.test(code) && !this.gpu.features.has('shader-f16')) {
+      throw new RelaxError('RLX_RUN_DEVICE_UNSUPPORTED',
+        `webgpu: ${file} computes float16 natively (built for a target with shaderF16), but this device has no shader-f16 feature (${this.description})`,
+        undefined, 'Rebuild for a webgpu target without attrs.shaderF16: float16 is then stored packed and computed in f32, which every device runs.');
     }
     this.gpu.pushErrorScope('validation');
     const module = this.gpu.createShaderModule({ code, label: file });

@@ -112,7 +112,8 @@ function meets(a: GPUAdapter, needs: Readonly<Record<string, number>> | undefine
 
 /**
  * The first adapter (in the order above) whose limits meet `needs`; else the first one found; null when Dawn
- * is missing or no backend gives an adapter.
+ * is missing or no backend gives an adapter. Each call returns a fresh GPUAdapter (Dawn lets an adapter create
+ * only one device); which backends work is probed once per process.
  */
 export async function requestNodeAdapter(purpose: 'run' | 'validate', needs?: Readonly<Record<string, number>>): Promise<NodeAdapter | null> {
   const m = await loadDawn();
@@ -121,8 +122,14 @@ export async function requestNodeAdapter(purpose: 'run' | 'validate', needs?: Re
   for (const c of candidates(purpose)) {
     const a = await tryCandidate(m, c);
     if (!a) continue;
-    if (meets(a.adapter, needs)) return a;
+    if (meets(a.adapter, needs)) return freshAdapter(a);
     first ??= a;
   }
-  return first;
+  return first ? freshAdapter(first) : null;
+}
+
+async function freshAdapter(probe: NodeAdapter): Promise<NodeAdapter> {
+  const gpu = gpus.get(probe.flags.join(','));
+  const adapter = gpu ? await gpu.requestAdapter(probe.featureLevel === 'compatibility' ? { featureLevel: 'compatibility' } : {}) : null;
+  return adapter ? { ...probe, adapter } : probe;
 }
