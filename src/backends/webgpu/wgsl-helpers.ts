@@ -1,5 +1,11 @@
 /** WGSL helper functions the codegen emits on demand (each only when some kernel uses it). */
 export const WGSL_HELPERS: Readonly<Record<string, string>> = {
+  // An f32 from its bit pattern, for inf, nan and subnormals. Through a function parameter, so it is not a
+  // constant expression: WGSL rejects a constant whose value is not a finite f32 ("value nan cannot be
+  // represented as 'f32'").
+  rlx_f32_bits: `fn rlx_f32_bits(b: u32) -> f32 {
+  return bitcast<f32>(b);
+}`,
   // Integer division rounding towards -inf (WGSL's `/` truncates).
   rlx_floordiv: `fn rlx_floordiv(a: i32, b: i32) -> i32 {
   let q = a / b;
@@ -20,7 +26,7 @@ export const WGSL_HELPERS: Readonly<Record<string, string>> = {
   if (b == 2.0f) { return a * a; }
   let r = pow(abs(a), b);
   if (a < 0.0f) {
-    if (floor(b) != b) { return bitcast<f32>(0x7fc00000u); }
+    if (floor(b) != b) { return rlx_f32_bits(0x7fc00000u); }
     if (floor(b * 0.5f) * 2.0f != b) { return -r; }
   }
   return r;

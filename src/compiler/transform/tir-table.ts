@@ -1,6 +1,7 @@
 /** A module's tensor functions with structural sharing: adding a function equal to one present returns its name. */
 import { freshName } from '../ir/util.js';
 import type { PrimFunc } from '../tir/types.js';
+import { safeKernelName } from './kernel-names.js';
 
 export class TirTable {
   private readonly byName = new Map<string, PrimFunc>();
@@ -26,7 +27,7 @@ export class TirTable {
       this.byName.set(existing, { ...prev, attrs: { ...prev.attrs, origin } });
       return existing;
     }
-    const name = freshName(f.name, this.byName);
+    const name = freshName(safeKernelName(f.name), this.byName);
     this.insert(name, { ...f, name });
     return name;
   }

@@ -105,7 +105,7 @@ export const reductionRule: ScheduleRule = {
     const threadBody: Stmt = bindIters(spatial, bx, {
       k: 'alloc', buffer: acc, body: {
         k: 'seq', body: [
-          { k: 'store', buffer: 'acc', indices: [], value: red.init },
+          { k: 'store', buffer: 'acc', indices: [], value: partialInit(red.op, red.init, tx) },
           partial,
           { k: 'store', buffer: 'red_buf', indices: [tx], value: accv },
           { k: 'barrier' },
@@ -121,6 +121,22 @@ export const reductionRule: ScheduleRule = {
     return { ...f, body, attrs: { ...f.attrs, scheduledBy: 'Reduction', launch: { grid: [S], block: [T] } } };
   },
 };
+
+/**
+ * What thread `tx`'s partial starts from when a reduction is split over threads: the block's init for thread 0;
+ * for the others the init too when applying it again changes nothing (min, max, and, or), else the op's identity
+ * (0 for add/or/xor, 1 for mul), so a non-identity init (e.g. a bias) is counted once, not once per thread.
+ */
+export function partialInit(op: BinOp, init: Expr, tx: Expr): Expr {
+  if (op === 'min' || op === 'max' || op === 'and' || op === 'or') return init;
+  const identity = op === 'mul' ? 1 : op === 'add' || op === 'xor' ? 0 : null;
+  if (identity === null) throw new Error(`partialInit: no identity for '${op}'`);
+  if ((init.k === 'int' || init.k === 'float') && init.value === identity) return init;
+  const id: Expr = init.dtype.startsWith('float') || init.dtype === 'bfloat16'
+    ? { k: 'float', value: identity, dtype: init.dtype }
+    : init.dtype === 'bool' ? { k: 'int', value: identity, dtype: 'bool' } : { k: 'int', value: identity, dtype: init.dtype };
+  return { k: 'select', cond: cmp('eq', tx, int(0)), t: init, f: id, dtype: init.dtype };
+}
 
 /** Shared-memory tree over `buf[0..T)` (T a power of two) with `op`, a barrier after each level; the result is in buf[0]. */
 export function treeReduce(buf: string, dtype: Buffer['dtype'], T: number, op: BinOp): Stmt[] {

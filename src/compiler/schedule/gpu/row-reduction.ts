@@ -16,7 +16,7 @@ import type { Buffer, Expr, IterVar, PrimFunc, Stmt } from '../../tir/types.js';
 import { collectBlocks, mapExpr, walkExprs, walkStmt, type BlockStmt } from '../../tir/visit.js';
 import { inlineIntermediates } from '../inline.js';
 import { bindIters, ceilDiv, extentOf, floorPow2, type ScheduleRule } from '../rule.js';
-import { matchReduction, treeReduce, type ReductionShape } from './reduction.js';
+import { matchReduction, partialInit, treeReduce, type ReductionShape } from './reduction.js';
 
 /** Only seq / serial for / global alloc around the blocks: nothing hand-written. */
 function plainNest(s: Stmt): boolean {
@@ -128,7 +128,7 @@ export const rowReductionRule: ScheduleRule = {
           k: 'alloc', buffer: { name: acc, dtype: dt, shape: [], scope: 'local' },
           body: {
             k: 'seq', body: [
-              { k: 'store', buffer: acc, indices: [], value: toShared(red.init) },
+              { k: 'store', buffer: acc, indices: [], value: partialInit(red.op, toShared(red.init), tx) },
               step,
               { k: 'store', buffer: redBuf, indices: [tx], value: load(acc, [], dt) },
               { k: 'barrier' },
