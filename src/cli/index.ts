@@ -5,6 +5,7 @@
 import { compilerVersion } from '../scheduler/toolchains.js';
 import { buildCommand } from './build.js';
 import { EXIT_OK, EXIT_USAGE, UsageError, reportError } from './errors.js';
+import { initCommand } from './init.js';
 import { defaultIO, line, type CliIO } from './io.js';
 import { pipelineCommand } from './pipeline.js';
 import { runCommand } from './run.js';
@@ -16,6 +17,7 @@ const COMMANDS: Readonly<Record<string, (argv: readonly string[], io: CliIO) => 
   build: buildCommand,
   run: runCommand,
   pipeline: pipelineCommand,
+  init: initCommand,
 };
 
 export async function main(argv: readonly string[], io: Partial<CliIO> = {}): Promise<number> {

@@ -8,6 +8,8 @@ Commands:
                      --input NAME=FILE.pb ... [--out OUTDIR] [--device cpu|webgpu|cuda]
   pipeline           show which pipeline a target resolves to, why, and its passes
                      --target T [--model M] [--config F] [--json]
+  init [DIR]         scaffold relax.config.ts, an example model and package.json scripts
+                     [--force]
 
 Options:
   -h, --help         show help (also: relax <command> --help)
