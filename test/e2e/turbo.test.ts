@@ -125,7 +125,7 @@ describe.runIf(hasTurbo || process.env.CI)('turbo run build in an npm-workspaces
     expect(r.log).toMatch(/Cached:\s+2 cached, 2 total/);
     expect(r.summary?.execution).toMatchObject({ attempted: 2, cached: 2 });
     for (const p of PACKAGES) expect(r.status(p.name)).toBe('HIT');
-  }, 60_000);
+  }, 120_000);
 
   it('with the outDirs deleted, turbo restores them from its cache without running relax; the restored artifacts run and match', () => {
     for (const p of PACKAGES) rmSync(join(dir, 'packages', p.name, 'dist'), { recursive: true });
@@ -141,7 +141,7 @@ describe.runIf(hasTurbo || process.env.CI)('turbo run build in an npm-workspaces
       expect(run.status, run.stderr).toBe(0);
       expect(readFileSync(join(dir, `out-restored-${p.name}/output_0.pb`)).equals(firstOutputs[p.name]!)).toBe(true);
     }
-  }, 60_000);
+  }, 120_000);
 
   it('editing one package\'s model rebuilds that package only', () => {
     writeFileSync(join(dir, 'packages/a/models/mlp.onnx'), PACKAGES[0].model('edited'));
@@ -151,7 +151,7 @@ describe.runIf(hasTurbo || process.env.CI)('turbo run build in an npm-workspaces
     expect(r.status('b')).toBe('HIT');
     expect(r.log).toMatch(/Cached:\s+1 cached, 2 total/);
     expect(r.log).toContain('a:build: ✓ a:cpu  built');
-  }, 60_000);
+  }, 120_000);
 });
 
 if (!hasTurbo && !process.env.CI) console.warn('skipped turbo e2e: node_modules/.bin/turbo is not installed (npm install)');
