@@ -12,7 +12,8 @@
 // Usage: node bench/build.mjs [--out FILE.json] [--md FILE.md] [--models DIR] [--only cold,noop,edit,watch,scale]
 //          [--model-list mlp,mobilenet_v2,...] [--targets cpu,webgpu,cuda] [--cuda-arch sm_90] [--runs 20]
 //          [--edits 20] [--rebuilds 10] [--jobs-list 1,2,4,8,16] [--min-jobs 24] [--scale-reps 1]
-//          [--timeout SECONDS]
+//          [--timeout SECONDS] [--keep]
+//        node bench/build.mjs --from FILE.json [--md FILE.md]   (re-render the tables of an earlier run)
 // Models that fail to build are recorded with the error relax reports; the script goes on.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -44,6 +45,7 @@ const { values: opt } = parseArgs({
     'scale-reps': { type: 'string', default: '1' },
     timeout: { type: 'string', default: '900' },
     keep: { type: 'boolean', default: false },
+    from: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -403,7 +405,16 @@ function markdown(r) {
     out.push('', `### (e) Cold-build scaling: ${r.scale.jobs} jobs (\`--force\`, empty cache)`, '', `Jobs: ${Object.entries(r.scale.composition).map(([n, t]) => `${n} × {${t.join(', ')}}`).join(', ')}.`, '', '| --jobs | threads | wall ms | speedup | efficiency T1/(N·TN) | all built | raw ms |', '| ---: | ---: | ---: | ---: | ---: | --- | --- |');
     for (const s of r.scale.rows) out.push(`| ${s.jobsFlag} | ${s.threads ?? ''} | ${s.wallMs} | ${s.speedup} | ${s.efficiency} | ${s.ok} | ${s.raw.join(', ')} |`);
   } else if (r.scale) out.push('', `### (e) scaling: ${r.scale.skipped}`);
+  const raw = [['(b) no-op wall', r.noop?.wallMs], ['(c) edit wall', r.edit?.wallMs], ['(c) edit job', r.edit?.jobMs], ['(d) watch edit → artifacts', r.watch?.latencyMs], ['(d) watch edit → event', r.watch?.eventLatencyMs]].filter(([, s]) => s?.raw);
+  if (raw.length) out.push('', 'Raw ms, in run order:', '', ...raw.map(([k, s]) => `- ${k}: ${s.raw.join(', ')}`));
   return out.join('\n');
+}
+
+if (opt.from) {
+  const md = markdown(JSON.parse(readFileSync(opt.from, 'utf8')));
+  if (opt.md) writeFileSync(opt.md, `${md}\n`);
+  console.log(md);
+  process.exit(0);
 }
 
 const results = { machine: machine(), options: { models: opt.models, modelList: MODELS, targets: TARGETS, cudaArch: opt['cuda-arch'], only: [...only] } };
