@@ -50,7 +50,8 @@ const { values: opt } = parseArgs({
   },
 });
 if (opt.help) {
-  console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').filter((l) => l.startsWith('//')).map((l) => l.slice(3)).join('\n'));
+  const src = readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1);
+  console.log(src.slice(0, src.findIndex((l) => !l.startsWith('//'))).map((l) => l.slice(3)).join('\n'));
   process.exit(0);
 }
 const list = (s) => s.split(',').map((x) => x.trim()).filter(Boolean);
@@ -417,7 +418,7 @@ if (opt.from) {
   process.exit(0);
 }
 
-const results = { machine: machine(), options: { models: opt.models, modelList: MODELS, targets: TARGETS, cudaArch: opt['cuda-arch'], only: [...only] } };
+const results = { machine: machine(), options: { argv: process.argv.slice(2), models: opt.models, modelList: MODELS, targets: TARGETS, cudaArch: opt['cuda-arch'], only: [...only] } };
 log(`relax bench on ${results.machine.cpuModel} × ${results.machine.cores}, node ${results.machine.node}`);
 try {
   if (only.has('cold')) results.cold = await cold();
