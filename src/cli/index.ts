@@ -17,6 +17,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   run: async () => (await import('./run.js')).runCommand,
   pipeline: async () => (await import('./pipeline.js')).pipelineCommand,
   cache: async () => (await import('./cache.js')).cacheCommand,
+  init: async () => (await import('./init.js')).initCommand,
 };
 
 export async function main(argv: readonly string[], io: Partial<CliIO> = {}): Promise<number> {

@@ -11,6 +11,8 @@ Commands:
   run --batch FILE   run many (dir, inputs, out) sets in one process [--device D] [--json]
   pipeline           show which pipeline a target resolves to, why, and its passes
                      --target T [--model M] [--config F] [--json]
+  init [DIR]         scaffold relax.config.ts, an example model and package.json scripts
+                     [--force]
 
 Options:
   -h, --help         show help (also: relax <command> --help)
