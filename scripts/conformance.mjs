@@ -25,6 +25,7 @@ Options:
   --json FILE      write a JSON report
   --md FILE        write a markdown report
   --min PCT        exit 1 when fewer than PCT % of the tests pass
+  --max-failed N   exit 1 when more than N tests fail (crash, run error, mismatch); rejections don't count
   --work DIR       build folder, kept between runs for the build cache (default: <tmp>/relax-conformance-<target>)
   --timeout S      seconds one test may run before it counts as hung (default 120)
   --build-only     build and report rejections, run nothing (tests that built count as failed: not run)
@@ -43,7 +44,7 @@ try {
     args: process.argv.slice(2),
     options: {
       target: { type: 'string' }, suite: { type: 'string' }, filter: { type: 'string', multiple: true },
-      jobs: { type: 'string' }, json: { type: 'string' }, md: { type: 'string' }, min: { type: 'string' },
+      jobs: { type: 'string' }, json: { type: 'string' }, md: { type: 'string' }, min: { type: 'string' }, 'max-failed': { type: 'string' },
       work: { type: 'string' }, timeout: { type: 'string' },
       'build-only': { type: 'boolean' }, 'run-only': { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
@@ -66,6 +67,7 @@ const num = (v, flag, { int = false, min = 0 } = {}) => {
 };
 const jobs = num(values.jobs, '--jobs', { int: true, min: 1 }) ?? availableParallelism();
 const minPct = num(values.min, '--min');
+const maxFailed = num(values['max-failed'], '--max-failed', { int: true });
 if (minPct !== undefined && minPct > 100) usage(`--min is a percentage (0-100), got ${minPct}`);
 const timeoutS = num(values.timeout, '--timeout', { min: 1 }) ?? 120;
 const suite = path.resolve(values.suite ?? path.join(REPO, '../shared/conformance/onnx-node'));
@@ -95,6 +97,10 @@ const rate = pct(summary.totals.passed, summary.totals.tests);
 const exact = summary.totals.tests === 0 ? 0 : (100 * summary.totals.passed) / summary.totals.tests;
 if (minPct !== undefined && exact < minPct) {
   process.stdout.write(`\nFAIL: pass rate ${rate}% is under --min ${minPct}%\n`);
+  process.exit(1);
+}
+if (maxFailed !== undefined && summary.totals.failed > maxFailed) {
+  process.stdout.write(`\nFAIL: ${summary.totals.failed} tests failed, more than --max-failed ${maxFailed}\n`);
   process.exit(1);
 }
 if (minPct !== undefined) process.stdout.write(`\nOK: pass rate ${rate}% ≥ --min ${minPct}%\n`);
