@@ -6,8 +6,9 @@ import { describe, expect, test } from 'vitest';
 import { decodeTensorProto, encodeTensorProto } from '../../src/formats/tensor-proto.js';
 import { fromTyped, toNumbers } from '../../src/formats/tensor.js';
 import { loadOnnx } from '../../src/compiler/frontend/onnx/load.js';
+import { SHARED } from '../shared-dir.js';
 
-const ROOT = '/work/shared/conformance/onnx-node';
+const ROOT = `${SHARED}/conformance/onnx-node`;
 
 /** Hand-encodes a TensorProto with protobufjs' low-level Writer (independent of the reflection schema). */
 function proto(fields: { dims: number[]; type: number; name?: string; write?: (w: protobuf.Writer) => void }): Uint8Array {

@@ -11,6 +11,7 @@ import { fromTyped, toNumbers } from '../../src/formats/tensor.js';
 import { ivar, int } from '../../src/compiler/tir/expr.js';
 import { compare, evaluate } from './evaluate.js';
 import { buildModel } from './onnx-builder.js';
+import { SHARED } from '../shared-dir.js';
 
 const imp = (bytes: Uint8Array): IRModule => importOnnx(bytes, { modelPath: '/nonexistent/m.onnx', modelName: 'm' });
 const diag = (fn: () => unknown): Diagnostic => {
@@ -219,20 +220,20 @@ describe('op conversions', () => {
 
 describe('external data', () => {
   test('gpt2_tiny initializers load from model.onnx.data', () => {
-    const dir = '/work/shared/models/gpt2_tiny';
+    const dir = `${SHARED}/models/gpt2_tiny`;
     const model = loadOnnx(readFileSync(`${dir}/model.onnx`), { baseDir: dir });
     const data = readFileSync(`${dir}/model.onnx.data`);
     let total = 0, nonzero = 0;
     for (const t of model.graph.initializers.values()) { total += t.data.byteLength; if (t.data.some((b) => b !== 0)) nonzero++; }
     expect(total).toBeGreaterThan(data.byteLength * 0.9);
     expect(nonzero).toBeGreaterThan(10);
-    // A full import reaches its first unsupported op and reports it (no crash).
-    const d = diag(() => importOnnx(readFileSync(`${dir}/model.onnx`), { modelPath: `${dir}/model.onnx`, modelName: 'gpt2' }));
-    expect(d.code).toBe('RLX_ONNX_UNSUPPORTED');
+    // The full import resolves every weight from the data file.
+    const mod = importOnnx(readFileSync(`${dir}/model.onnx`), { modelPath: `${dir}/model.onnx`, modelName: 'gpt2' });
+    expect(mod.functions.main!.params.map((p) => p.name)).toEqual(['input_ids']);
   });
   test('a missing external data file is a diagnostic', () => {
     const dir = mkdtempSync(join(tmpdir(), 'relax-ext-'));
-    const src = readFileSync('/work/shared/models/gpt2_tiny/model.onnx');
+    const src = readFileSync(`${SHARED}/models/gpt2_tiny/model.onnx`);
     writeFileSync(join(dir, 'model.onnx'), src);
     const d = diag(() => loadOnnx(src, { baseDir: dir }));
     expect(d.code).toBe('RLX_ONNX_INVALID');
@@ -242,14 +243,13 @@ describe('external data', () => {
 
 describe('real models', () => {
   const models = [
-    ...['mobilenet_v2', 'squeezenet1_1', 'bert_small', 'gpt2_tiny'].map((m) => `/work/shared/models/${m}/model.onnx`),
-    ...['bvlc_alexnet', 'densenet121', 'inception_v1', 'resnet50', 'shufflenet', 'squeezenet', 'vgg19'].map((m) => `/work/shared/models/onnx-light/${m}/model.onnx`),
+    ...['mobilenet_v2', 'squeezenet1_1', 'bert_small', 'gpt2_tiny'].map((m) => `${SHARED}/models/${m}/model.onnx`),
+    ...['bvlc_alexnet', 'densenet121', 'inception_v1', 'resnet50', 'shufflenet', 'squeezenet', 'vgg19'].map((m) => `${SHARED}/models/onnx-light/${m}/model.onnx`),
   ];
-  test('models with ops relax does not support yet fail with RLX_ONNX_UNSUPPORTED naming the op', () => {
+  test('every shared model imports (all its ops are supported)', () => {
     for (const p of models) {
-      const d = diag(() => importOnnx(readFileSync(p), { modelPath: p, modelName: 'm' }));
-      expect(d.code, `${p}: ${d.message}`).toBe('RLX_ONNX_UNSUPPORTED');
-      expect(d.where?.op, p).toBeDefined();
+      const mod = importOnnx(readFileSync(p), { modelPath: p, modelName: 'm' });
+      expect(mod.functions.main!.params.length, p).toBeGreaterThan(0);
     }
   });
 });

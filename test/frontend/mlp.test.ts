@@ -5,8 +5,9 @@ import { printModule } from '../../src/compiler/ir/printer.js';
 import type { Value } from '../../src/compiler/ir/types.js';
 import { decodeTensorProto } from '../../src/formats/tensor-proto.js';
 import { compare, evaluate } from './evaluate.js';
+import { SHARED } from '../shared-dir.js';
 
-const DIR = '/work/shared/models/mlp';
+const DIR = `${SHARED}/models/mlp`;
 const modelPath = `${DIR}/model.onnx`;
 
 describe('mlp model', () => {
