@@ -12,7 +12,7 @@ excl=(--exclude='node_modules/onnxruntime-*' --exclude='node_modules/typescript'
   --exclude='node_modules/vitest' --exclude='node_modules/@vitest' --exclude='node_modules/vite' --exclude='node_modules/@rolldown'
   --exclude='node_modules/lightningcss*' --exclude='node_modules/@types' --exclude='node_modules/.cache'
   --exclude='node_modules/koffi/build/koffi/[!l]*' --exclude='node_modules/koffi/build/koffi/linux_[!x]*'
-  --exclude='node_modules/koffi/src' --exclude='node_modules/koffi/vendor' --exclude='node_modules/turbo*')
+  --exclude='node_modules/koffi/src' --exclude='node_modules/koffi/vendor' --exclude='node_modules/turbo*' --exclude='node_modules/@turbo')
 if [ "$keep_webgpu" = --webgpu ]; then excl+=(--exclude='node_modules/webgpu/dist/[!l]*' --exclude='node_modules/webgpu/dist/linux-[!x]*')
 else excl+=(--exclude='node_modules/webgpu'); fi
 tar -cf - "${excl[@]}" node_modules dist | xz -T2 -6 > .carry/nm.tar.xz
