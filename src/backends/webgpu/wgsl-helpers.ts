@@ -20,7 +20,7 @@ export const WGSL_HELPERS: Readonly<Record<string, string>> = {
   if (b == 2.0f) { return a * a; }
   let r = pow(abs(a), b);
   if (a < 0.0f) {
-    if (floor(b) != b) { return bitcast<f32>(0x7fc00000u); }
+    if (floor(b) != b) { return bitcast<f32>(bitcast<u32>(b) | 0x7fc00000u); } // NaN (built from b: WGSL const-expressions cannot be NaN)
     if (floor(b * 0.5f) * 2.0f != b) { return -r; }
   }
   return r;
