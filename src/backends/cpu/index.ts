@@ -4,6 +4,7 @@ import type { Target } from '../../formats/manifest.js';
 import type { CodegenResult, CompilerBackend, ToolchainInfo } from '../types.js';
 import { kernelInfo } from '../kernel-info.js';
 import { emitCSource } from './codegen.js';
+import { tileReductions } from './tile-reductions.js';
 import { C_LIBRARY, C_SOURCE, ccVersion, compileC, defaultCc } from './toolchain.js';
 
 export interface CpuBackendOptions {
@@ -16,7 +17,7 @@ export function createCpuBackend(options: CpuBackendOptions = {}): CompilerBacke
   return {
     kind: 'cpu',
     async codegen(funcs: readonly PrimFunc[], _target: Target, opts: { tmpDir: string }): Promise<CodegenResult> {
-      const src = emitCSource(funcs);
+      const src = emitCSource(funcs.map(tileReductions));
       const kernels = funcs.map(kernelInfo);
       const lib = await compileC(src, opts.tmpDir, cc());
       return {

@@ -61,7 +61,7 @@ const bufName = (i: number): string => (i < 26 ? String.fromCharCode(65 + i) : `
  * where): those get a suffix.
  */
 const LIBRARY_NAMES = new Set(('abs exp log sqrt rsqrt sin cos tan asin acos atan sinh cosh asinh acosh atanh tanh erf ' +
-  'floor ceil round min max pow div cast mod where').split(' '));
+  'floor ceil round min max pow div cast mod where isnan isinf trunc').split(' '));
 export const kernelName = (name: string): string => (LIBRARY_NAMES.has(name) ? `${name}_ew` : name);
 
 export function elementwise(spec: ElementwiseSpec): OpDef {

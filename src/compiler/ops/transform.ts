@@ -83,7 +83,8 @@ export const TRANSFORM_OPS: readonly OpDef[] = [
     legalize(ctx) {
       const x = ctx.args[0] as TensorInfo, o = ctx.out as TensorInfo;
       const A = buffer('A', x.dtype, x.shape), T = buffer('T_reshape', o.dtype, o.shape);
-      return primFunc(ctx.name, [A], [T], [compute(T, (v) => at(A, unravel(flatIndex(v, o.shape), x.shape)))], { pattern: 'injective' });
+      // viewOf: left unfused, RewriteDataflowReshape turns the call into a vm.reshape view.
+      return primFunc(ctx.name, [A], [T], [compute(T, (v) => at(A, unravel(flatIndex(v, o.shape), x.shape)))], { pattern: 'injective', attrs: { viewOf: 'reshape' } });
     },
   },
 ];

@@ -10,7 +10,7 @@ export interface StageSpec {
 const LIBRARY_DISPATCH: StageSpec = { name: 'library-dispatch', passes: ['DispatchSampling', 'DispatchSortScan'] };
 const DATAFLOW_LOWERING: StageSpec = {
   name: 'dataflow-lowering',
-  passes: ['DeadCodeElimination', 'CallTIRRewrite', 'StaticPlanBlockMemory', 'KillAfterLastUse'],
+  passes: ['RewriteDataflowReshape', 'DeadCodeElimination', 'CallTIRRewrite', 'StaticPlanBlockMemory', 'KillAfterLastUse'],
 };
 const FINALIZE: StageSpec = { name: 'finalize', passes: ['VMShapeLower'] };
 

@@ -87,7 +87,8 @@ export function fuseGroup(mod: IRModule, g: GraphFunc): { fn: PrimFunc; inputs: 
       const target = a.k === 'var' && bufOf.has(`var:${a.name}`) ? bufOf.get(`var:${a.name}`)! : paramFor(a);
       bufMap.set(fn.params[i]!.name, target.name);
     });
-    const outName = m.var === outVar ? 'out' : `t_${m.var}`;
+    // Intermediates are named by member position, not by graph var, so equal groups give equal kernels (TirTable).
+    const outName = m.var === outVar ? 'out' : `t${k}`;
     const outBuf = bufferFor(outName, m.sinfo);
     if (m.var !== outVar) intermediates.push(outBuf);
     bufOf.set(`var:${m.var}`, outBuf);

@@ -12,9 +12,11 @@ import { killAfterLastUse } from './kill-after-last-use.js';
 import { legalizeOps } from './legalize-ops.js';
 import type { Pass } from './pass.js';
 import { staticPlanBlockMemory } from './static-plan-block-memory.js';
+import { rewriteDataflowReshape } from './rewrite-dataflow-reshape.js';
 import { vmShapeLower } from './vm-shape-lower.js';
 
 export const PASSES: ReadonlyMap<string, Pass> = new Map([
   dispatchSampling, dispatchSortScan, legalizeOps, annotateTIROpPattern, foldConstant, fuseOps, fuseTIR,
   deadCodeElimination, applyDefaultSchedule, callTIRRewrite, staticPlanBlockMemory, killAfterLastUse, vmShapeLower,
+  rewriteDataflowReshape,
 ].map((p) => [p.name, p]));

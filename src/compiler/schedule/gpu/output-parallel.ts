@@ -68,10 +68,27 @@ function bufferDtype(f: PrimFunc, name: string): DType | null {
   return d;
 }
 
-/** Product of the literal factors of an extent (symbolic factors count as 1). */
-function staticPart(e: Expr): number {
+/**
+ * A symbolic dim (batch, sequence length, image size) is taken to be this large when judging whether an extent
+ * fills the GPU: such dims are rarely 1 all at once, and counting them as 1 sent batched matmuls over
+ * [batch, seq] to the Reduction rule (one thread block per output point), which is slow everywhere.
+ */
+const SYMBOLIC_ESTIMATE = 8;
+
+/** An estimate of an extent, symbolic vars counted as SYMBOLIC_ESTIMATE. */
+function estimate(e: Expr): number {
   if (e.k === 'int') return e.value;
-  if (e.k === 'bin' && e.op === 'mul') return staticPart(e.a) * staticPart(e.b);
+  if (e.k === 'var') return SYMBOLIC_ESTIMATE;
+  if (e.k === 'bin') {
+    const a = estimate(e.a), b = estimate(e.b);
+    switch (e.op) {
+      case 'mul': return a * b;
+      case 'add': return a + b;
+      case 'sub': return Math.max(1, a - b);
+      case 'floordiv': return Math.max(1, Math.floor(a / Math.max(1, b)));
+      default: return 1;
+    }
+  }
   return 1;
 }
 
@@ -122,8 +139,7 @@ export const outputParallelRule: ScheduleRule = {
 
     const T = floorPow2(Math.max(1, Math.min(target.attrs.maxThreadsPerBlock, 256)));
     const S = extentOf(red.spatial), K = extentOf(red.reduce);
-    if (K.k !== 'int') return null;
-    if (staticPart(S) < MIN_BLOCKS * T && staticPart(S) < K.value) return null;
+    if (estimate(S) < MIN_BLOCKS * T && estimate(S) < estimate(K)) return null;
 
     // Tile V points along axis `ta`: thread point p covers indices p*V .. p*V+V-1 of that axis.
     const ta = tileAxis(red);
