@@ -11,7 +11,8 @@
 #   one call; prepare stops with the sizes when .carry/ is over 60 MiB. Run `prepare cnn` and `prepare
 #   transformer` (one device call each) then.
 # On the GPU machine (device tool, carry [".carry"]):   bash scripts/device/models-cuda.sh run
-#   prints one JSON line per model (compare.mjs's, with the model and run time added); exit 1 if any failed.
+#   prints one JSON line per model (compare.mjs's, with the model and run time added), and one more at twice the stored batch
+#   (against onnxruntime-node) for models whose batch dim is symbolic; exit 1 if any failed.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ALL=(mlp mobilenet_v2 squeezenet1_1 gpt2_tiny bert_small)
@@ -41,6 +42,7 @@ if [ "${1:-}" = prepare ]; then
     mkdir -p "$tmp/pack/$m"
     cp -r "$tmp/dist/$m/cuda" "$tmp/pack/$m/cuda"
     cp "$shared/$m/test_data_set_0/input_0.pb" "$shared/$m/test_data_set_0/output_0.pb" "$tmp/pack/$m/"
+    node scripts/device/second-size.mjs "$shared/$m/model.onnx" "$tmp/dist/$m/cuda" "$tmp/pack/$m"
     tar -cf - -C "$tmp/pack" "$m" | xz -T2 -6 > ".carry/models/$m.tar.xz"
   done
   du -ab .carry | sort -n | tail -n 12
@@ -70,6 +72,12 @@ for f in .carry/models/*.tar.xz; do
   ms=$(( ($(date +%s%N) - start) / 1000000 ))
   if line=$(node scripts/device/compare.mjs "$work/out-$m/output_0.pb" "$work/$m/output_0.pb"); then ok=true; else ok=false; failed=1; fi
   printf '{"model":"%s","ok":%s,"cliMs":%s,%s\n' "$m" "$ok" "$ms" "${line#\{}"
+  if [ -f "$work/$m/input_b2.pb" ]; then
+    # The same artifact at twice the batch, against onnxruntime-node's output for that input (made by prepare).
+    if node bin/relax.js run "$work/$m/cuda" --input "$work/$m/input_b2.pb" --out "$work/out-$m-b2" --device cuda >/dev/null 2>&1 \
+      && line=$(node scripts/device/compare.mjs "$work/out-$m-b2/output_0.pb" "$work/$m/output_b2.pb"); then ok=true; else ok=false; failed=1; line='{}'; fi
+    printf '{"model":"%s","size":"2x batch","ok":%s,%s\n' "$m" "$ok" "${line#\{}"
+  fi
 done
 [ "$out" = "$work" ] || cp -r "$work"/out-* "$out"/ 2>/dev/null || true
 exit $failed
