@@ -2,7 +2,7 @@
  * CLI entry: `main(argv, io?)` returns the exit code (bin/relax.js sets process.exitCode).
  * 0 success, 1 a job (or run) failed, 2 usage or config error. RelaxErrors print as diagnostics, never stacks.
  */
-import { compilerVersion } from '../scheduler/toolchains.js';
+import { VERSION } from '../version.js';
 import { EXIT_OK, EXIT_USAGE, UsageError, reportError } from './errors.js';
 import { defaultIO, line, type CliIO } from './io.js';
 import { USAGE } from './usage.js';
@@ -33,7 +33,7 @@ export async function main(argv: readonly string[], io: Partial<CliIO> = {}): Pr
       return EXIT_OK;
     }
     if (cmd === '--version' || cmd === '-v') {
-      line(ctx.stdout, compilerVersion());
+      line(ctx.stdout, VERSION);
       return EXIT_OK;
     }
     const load = Object.hasOwn(COMMANDS, cmd) ? COMMANDS[cmd] : undefined;
