@@ -20,10 +20,15 @@ export const WGSL_HELPERS: Readonly<Record<string, string>> = {
   if (b == 2.0f) { return a * a; }
   let r = pow(abs(a), b);
   if (a < 0.0f) {
-    if (floor(b) != b) { return bitcast<f32>(0x7fc00000u); }
+    if (floor(b) != b) { return rlx_f32_bits(0x7fc00000u); }
     if (floor(b * 0.5f) * 2.0f != b) { return -r; }
   }
   return r;
+}`,
+  // f32 from its bit pattern through a function call: a call is never a WGSL const-expression, so inf and NaN
+  // bit patterns are not rejected at shader creation the way \`bitcast<f32>(0x7f800000u)\` is.
+  rlx_f32_bits: `fn rlx_f32_bits(b: u32) -> f32 {
+  return bitcast<f32>(b);
 }`,
   rlx_ipow: `fn rlx_ipow(a: i32, b: i32) -> i32 {
   if (b < 0i) {

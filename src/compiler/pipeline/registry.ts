@@ -25,7 +25,7 @@ const GENERIC: readonly StageSpec[] = [
 /** GPU: the generic stages plus constant folding, fusion and rule-based scheduling. */
 const GPU_LEGALIZE: StageSpec = {
   name: 'legalize',
-  passes: ['LegalizeOps', 'AnnotateTIROpPattern', 'FoldConstant', 'FuseOps', 'FuseTIR', 'DeadCodeElimination', 'ApplyDefaultSchedule'],
+  passes: ['LegalizeOps', 'AnnotateTIROpPattern', 'InlineFill', 'FoldConstant', 'FuseOps', 'FuseTIR', 'DeadCodeElimination', 'ApplyDefaultSchedule'],
 };
 const GPU: readonly StageSpec[] = [LIBRARY_DISPATCH, GPU_LEGALIZE, DATAFLOW_LOWERING, FINALIZE];
 

@@ -8,6 +8,7 @@ import { dispatchSortScan } from './dispatch-sort-scan.js';
 import { foldConstant } from './fold-constant.js';
 import { fuseOps } from './fuse-ops.js';
 import { fuseTIR } from './fuse-tir.js';
+import { inlineFill } from './inline-fill.js';
 import { killAfterLastUse } from './kill-after-last-use.js';
 import { legalizeOps } from './legalize-ops.js';
 import type { Pass } from './pass.js';
@@ -17,4 +18,5 @@ import { vmShapeLower } from './vm-shape-lower.js';
 export const PASSES: ReadonlyMap<string, Pass> = new Map([
   dispatchSampling, dispatchSortScan, legalizeOps, annotateTIROpPattern, foldConstant, fuseOps, fuseTIR,
   deadCodeElimination, applyDefaultSchedule, callTIRRewrite, staticPlanBlockMemory, killAfterLastUse, vmShapeLower,
+  inlineFill,
 ].map((p) => [p.name, p]));
