@@ -17,7 +17,7 @@ const FINALIZE: StageSpec = { name: 'finalize', passes: ['VMShapeLower'] };
 /** Target-agnostic: legalize and lower; no fusion, no GPU scheduling. Still dispatches sort/scan/sampling. */
 const GENERIC: readonly StageSpec[] = [
   LIBRARY_DISPATCH,
-  { name: 'legalize', passes: ['LegalizeOps', 'AnnotateTIROpPattern'] },
+  { name: 'legalize', passes: ['LegalizeOps', 'AnnotateTIROpPattern', 'InlineFill'] },
   DATAFLOW_LOWERING,
   FINALIZE,
 ];
