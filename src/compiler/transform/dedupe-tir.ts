@@ -1,6 +1,6 @@
 /**
  * DedupeTIR: tensor functions that are structurally identical (same buffers, shape vars, body and attributes,
- * differing only in their name and in which graph ops they came from) become one kernel. A network repeats the
+ * differing only in their name, their internal names and in which graph ops they came from) become one kernel. A network repeats the
  * same layer shape many times (mobilenet_v2's inverted-residual blocks, densenet's dense layers); each copy is
  * otherwise compiled by cc/nvcc and, on WebGPU, turned into its own pipeline at load time.
  *
@@ -8,13 +8,24 @@
  * every `call_tir` (and `kernel:` packed call) to a dropped copy is redirected to it.
  */
 import type { Binding, GraphFunc, IRModule, Value } from '../ir/types.js';
+import { boundNames, renameStmt } from '../tir/rename.js';
 import type { PrimFunc } from '../tir/types.js';
 import type { Pass } from './pass.js';
 
-/** Structural identity of a function: everything but its name and origin. */
+/**
+ * Structural identity of a function: everything but its name, its origin and the names of its buffers and bound
+ * variables (FuseTIR names intermediate buffers after graph vars, e.g. `t_a1` vs `t_a2`): parameters become
+ * %p0, %p1, ..., allocated buffers %b0, ... and loop/iteration/let variables %v0, ... in order of appearance (`%`
+ * cannot start a real name, so a renamed name never meets a free one).
+ */
 export function structuralKey(f: PrimFunc): string {
   const { origin: _origin, ...attrs } = f.attrs;
-  return JSON.stringify([f.params, f.vars, f.body, attrs]);
+  const bound = boundNames(f.body);
+  const bufs = new Map<string, string>(f.params.map((p, i) => [p.name, `%p${i}`]));
+  [...bound.buffers].forEach((b, i) => bufs.set(b, `%b${i}`));
+  const vars = new Map<string, string>([...bound.vars].map((v, i) => [v, `%v${i}`]));
+  const params = f.params.map((p) => ({ ...p, name: bufs.get(p.name)! }));
+  return JSON.stringify([params, f.vars, renameStmt(f.body, vars, bufs), attrs]);
 }
 
 export const dedupeTIR: Pass = {

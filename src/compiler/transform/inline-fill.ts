@@ -3,7 +3,7 @@
  * ConstantOfShape, or any input-free kernel that stores one constant everywhere, such as a transpose of a fill)
  * is never materialised for its `call_tir` consumers: each consumer gets a specialised copy of its tensor function
  * in which loads of that parameter are replaced by the value, and the parameter is dropped. The fill binding then
- * dies (DeadCodeElimination) unless something else (a graph output, a non-kernel use) still needs it.
+ * binding is dropped unless something else (a graph output, a non-kernel use) still needs it.
  *
  * Why: weight-free exports (the ONNX model-zoo "light" models store every large weight as ConstantOfShape) would
  * otherwise allocate and fill hundreds of MB at run time, and a single fill buffer can exceed a WebGPU binding
@@ -16,7 +16,7 @@ import { exprEqual } from '../tir/expr.js';
 import { printExpr } from '../tir/printer.js';
 import type { Expr, PrimFunc, Stmt } from '../tir/types.js';
 import { mapExpr, mapStmtExprs } from '../tir/visit.js';
-import { pruneUnreferenced } from './dead-code-elimination.js';
+import { eliminateDeadBindings, pruneUnreferenced } from './dead-code-elimination.js';
 import type { Pass } from './pass.js';
 
 export const inlineFill: Pass = {
@@ -58,7 +58,7 @@ export const inlineFill: Pass = {
           return out;
         }),
       }));
-      functions[name] = { ...f, blocks };
+      functions[name] = eliminateDeadBindings({ ...f, blocks });
     }
     return changed ? pruneUnreferenced({ ...mod, functions, tir }) : mod;
   },
