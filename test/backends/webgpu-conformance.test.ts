@@ -76,7 +76,8 @@ function mismatch(actualFile: string, expectedFile: string): string | undefined 
   }
   const x = toNumbers(a), y = toNumbers(e);
   const exact = !a.dtype.startsWith('float') && a.dtype !== 'bfloat16';
-  const bad = y.findIndex((v, i) => (Number.isNaN(v) ? !Number.isNaN(x[i]!) : exact ? x[i] !== v : !(Math.abs(x[i]! - v) <= 1e-7 + 1e-3 * Math.abs(v))));
+  // Equal values match (inf matches inf of the same sign: inf - inf is NaN, which no tolerance accepts).
+  const bad = y.findIndex((v, i) => (Number.isNaN(v) ? !Number.isNaN(x[i]!) : exact ? x[i] !== v : x[i] !== v && !(Math.abs(x[i]! - v) <= 1e-7 + 1e-3 * Math.abs(v))));
   return bad < 0 ? undefined : `element ${bad}: ${x[bad]} vs ${y[bad]}`;
 }
 
