@@ -3,6 +3,7 @@ import { withLocation } from '../../diagnostics/index.js';
 import type { PrimFunc } from '../../compiler/tir/types.js';
 import { CPrinter, checkKernelNames, helperPrelude, joinUnit, type CSource } from '../c-like.js';
 import { paramAccess } from '../kernel-info.js';
+import { accumulateLocally } from './local-accumulate.js';
 
 export type { CSource, KernelSpan } from '../c-like.js';
 
@@ -23,7 +24,8 @@ function emitFunction(fn: PrimFunc, helpers: Set<string>): string[] {
   if (fn.params.length === 0) lines.push('  (void)bufs;');
   fn.vars.forEach((v, j) => lines.push(`  const int64_t ${p.name(v)} = vars[${j}];`));
   if (fn.vars.length === 0) lines.push('  (void)vars;');
-  p.stmt(fn.body, '  ', lines);
+  // Reductions accumulate in a local scalar rather than through the output buffer (see local-accumulate.ts).
+  p.stmt(accumulateLocally(fn.body, (n) => fn.params.find((b) => b.name === n)), '  ', lines);
   lines.push('}');
   return lines;
 }

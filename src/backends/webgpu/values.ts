@@ -40,9 +40,10 @@ export function floatLit(v: number, ty: Ty): string {
   const f = Math.fround(v);
   const bits = new Uint32Array(new Float32Array([f]).buffer)[0]!;
   const exp = (bits >>> 23) & 0xff;
-  // inf, nan and subnormals go through their bit patterns (at run time: WGSL constants must be finite), so no
-  // compiler rounds or flushes them.
-  if (exp === 0xff || (exp === 0 && (bits & 0x7fffff) !== 0)) return `rlx_f32_bits(0x${bits.toString(16)}u)`;
+  // inf, nan and subnormals go through their bit patterns so no compiler rounds or flushes them; inf and nan through
+  // a helper call, since WGSL rejects a const-expression (such as a bitcast of a literal) whose value is inf or nan.
+  if (exp === 0xff) return `rlx_f32_bits(0x${bits.toString(16)}u)`;
+  if (exp === 0 && (bits & 0x7fffff) !== 0) return `bitcast<f32>(0x${bits.toString(16)}u)`;
   if (Object.is(f, -0)) return '(-0.0f)';
   // The shortest double that round-trips is exactly the f32 value, so parsing it back is exact.
   const s = String(Math.abs(f));

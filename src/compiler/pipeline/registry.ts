@@ -17,7 +17,7 @@ const FINALIZE: StageSpec = { name: 'finalize', passes: ['VMShapeLower'] };
 /** Target-agnostic: legalize and lower; no fusion, no GPU scheduling. Still dispatches sort/scan/sampling. */
 const GENERIC: readonly StageSpec[] = [
   LIBRARY_DISPATCH,
-  { name: 'legalize', passes: ['LegalizeOps', 'AnnotateTIROpPattern'] },
+  { name: 'legalize', passes: ['LegalizeOps', 'AnnotateTIROpPattern', 'InlineFill', 'DedupeTIR'] },
   DATAFLOW_LOWERING,
   FINALIZE,
 ];
@@ -25,7 +25,7 @@ const GENERIC: readonly StageSpec[] = [
 /** GPU: the generic stages plus constant folding, fusion and rule-based scheduling. */
 const GPU_LEGALIZE: StageSpec = {
   name: 'legalize',
-  passes: ['LegalizeOps', 'AnnotateTIROpPattern', 'FoldConstant', 'FuseOps', 'FuseTIR', 'DeadCodeElimination', 'ApplyDefaultSchedule'],
+  passes: ['LegalizeOps', 'AnnotateTIROpPattern', 'InlineFill', 'FoldConstant', 'FuseOps', 'FuseTIR', 'DeadCodeElimination', 'ApplyDefaultSchedule', 'DedupeTIR'],
 };
 const GPU: readonly StageSpec[] = [LIBRARY_DISPATCH, GPU_LEGALIZE, DATAFLOW_LOWERING, FINALIZE];
 

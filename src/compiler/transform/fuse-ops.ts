@@ -2,7 +2,9 @@
  * FuseOps: groups `call_tir` bindings into fused primitive functions, following op patterns:
  * - chains of elementwise/broadcast/injective ops fuse together;
  * - a single-block reduction that is out-elementwise-fusable (matmul) takes elementwise/broadcast epilogues;
- * - a producer is fused only when its result has exactly one use (its consumer) and is not a graph output.
+ * - a producer is fused only when its result has exactly one use (its consumer) and is not a graph output;
+ * - on targets with a per-kernel buffer cap (target attrs.maxStorageBuffersPerStage), a merge that would make the
+ *   kernel bind more buffers (inputs + its output) than the cap is not made.
  * Each group of two or more bindings becomes a graph function marked `primitive` and a `call` to it; FuseTIR then
  * merges the group's tensor functions into one kernel.
  */
@@ -20,14 +22,17 @@ interface Group { members: Binding[]; pattern: OpPattern; id: number }
 export const fuseOps: Pass = {
   name: 'FuseOps',
   description: 'group injective chains and reduction epilogues into fused primitive functions by op pattern',
-  run(mod) {
+  run(mod, ctx) {
+    // A fused kernel binds its inputs and its output as buffers; targets that cap buffers per kernel (WebGPU's
+    // maxStorageBuffersPerShaderStage) stop a group from growing past the cap.
+    const maxBuffers = ctx.target.attrs.maxStorageBuffersPerStage;
     const functions: Record<string, GraphFunc> = { ...mod.functions };
     const taken = new Set(Object.keys(functions));
     for (const f of Object.values(mod.functions)) {
       if (f.attrs?.primitive) continue;
       const uses = useCounts(f);
       const outputs = new Set(f.ret.filter((a) => a.k === 'var').map((a) => (a as { name: string }).name));
-      const blocks: BindingBlock[] = f.blocks.map((blk) => (blk.dataflow ? fuseBlock(mod, blk, uses, outputs, functions, taken) : blk));
+      const blocks: BindingBlock[] = f.blocks.map((blk) => (blk.dataflow ? fuseBlock(mod, blk, uses, outputs, functions, taken, maxBuffers) : blk));
       functions[f.name] = { ...f, blocks };
     }
     return { ...mod, functions };
@@ -39,8 +44,19 @@ function patternOf(mod: IRModule, b: Binding): OpPattern | null {
   return mod.tir[b.value.fn]?.attrs.pattern ?? 'opaque';
 }
 
+/** Distinct tensors a group reads that it does not compute itself (each becomes a kernel buffer). */
+function externalInputs(members: readonly Binding[]): number {
+  const defined = new Set(members.map((m) => m.var));
+  const seen = new Set<string>();
+  for (const m of members) {
+    if (m.value.k !== 'call_tir') continue;
+    for (const a of m.value.args) if (a.k !== 'shape' && !defined.has(a.name)) seen.add(`${a.k}:${a.name}`);
+  }
+  return seen.size;
+}
+
 function fuseBlock(mod: IRModule, blk: BindingBlock, uses: Map<string, number>, outputs: Set<string>,
-  functions: Record<string, GraphFunc>, taken: Set<string>): BindingBlock {
+  functions: Record<string, GraphFunc>, taken: Set<string>, maxBuffers: number | undefined): BindingBlock {
   const groupOf = new Map<string, Group>();
   let nextId = 0;
   for (const b of blk.bindings) {
@@ -54,7 +70,9 @@ function fuseBlock(mod: IRModule, blk: BindingBlock, uses: Map<string, number>, 
       if (pg.members[pg.members.length - 1]!.var !== a.name) continue; // only a group's output can feed a consumer
       const merged = mergePattern(mod, pg, group.pattern);
       if (!merged) continue;
-      group = { members: [...pg.members, ...group.members.filter((m) => !pg.members.includes(m))], pattern: merged, id: pg.id };
+      const members = [...pg.members, ...group.members.filter((m) => !pg.members.includes(m))];
+      if (maxBuffers !== undefined && externalInputs(members) + 1 > maxBuffers) continue;
+      group = { members, pattern: merged, id: pg.id };
       for (const m of group.members) groupOf.set(m.var, group);
     }
     // Order members as in the block (producers first).

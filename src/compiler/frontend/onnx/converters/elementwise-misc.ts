@@ -86,7 +86,7 @@ export const MISC_CONVERTERS: ConverterTable = {
           ctx.unsupported('training mode (random dropout)', 'relax compiles for inference: export the model in eval mode.');
         }
       }
-      ctx.setOutput(0, ctx.op('identity', [x], {}, 0));
+      ctx.setOutput(0, x.k === 'const' ? x : ctx.op('identity', [x], {}, 0));
       if (ctx.node.outputs[1]) {
         // The mask is all true (bool from opset 10, the input's type before).
         const dtype = ctx.opset >= 10 ? 'bool' : tensorInfo(ctx, x, 'data').dtype;
@@ -99,7 +99,8 @@ export const MISC_CONVERTERS: ConverterTable = {
     convert(ctx: ConvertCtx) {
       const x = ctx.required(0, 'input');
       if (ctx.sinfo(x).k !== 'tensor') ctx.unsupported('a non-tensor input (sequences and optionals are not supported)');
-      ctx.setOutput(0, ctx.op('identity', [x], {}, 0));
+      // The identity of a constant is that constant (TorchScript exports wrap shared weights in Identity nodes).
+      ctx.setOutput(0, x.k === 'const' ? x : ctx.op('identity', [x], {}, 0));
     },
   },
 };
