@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decodeTensorProto } from '../../src/formats/tensor-proto.js';
+import { decodeTensorProto, encodeTensorProto } from '../../src/formats/tensor-proto.js';
 import { toNumbers } from '../../src/formats/tensor.js';
 
 const ROOT = resolve(__dirname, '../..');
@@ -93,6 +93,26 @@ describe('mlp (Gemm → Clip(0, 6) → Gemm, dynamic batch) on every target', ()
       expect(r.stderr).not.toContain('error');
       expect(r.code).toBe(0);
       expectClose(join(out, 'output_0.pb'), join(MLP, 'test_data_set_0/output_0.pb'), 1e-3, 1e-4);
+    }, 120_000);
+  }
+
+  // The batch dim stays symbolic: the same artifact runs 3 rows. The mlp is row-wise (Gemm, Clip, Gemm), so the
+  // expected output is the first 3 rows of output_0.pb.
+  for (const device of ['cpu', 'webgpu']) {
+    it(`runs at another batch size on ${device} without rebuilding`, () => {
+      const rows = (file: string, n: number): string => {
+        const { name, tensor } = decodeTensorProto(readFileSync(file));
+        const rowBytes = tensor.data.byteLength / tensor.shape[0]!;
+        const t = { ...tensor, shape: [n, ...tensor.shape.slice(1)], data: tensor.data.slice(0, n * rowBytes) };
+        const out = join(dir, `rows${n}-${name || 'x'}.pb`);
+        writeFileSync(out, encodeTensorProto(t, name));
+        return out;
+      };
+      const x3 = rows(join(MLP, 'test_data_set_0/input_0.pb'), 3), y3 = rows(join(MLP, 'test_data_set_0/output_0.pb'), 3);
+      const out = join(dir, `out3-${device}`);
+      const r = relax(['run', join(dir, 'dist/mlp', device), '--input', `x=${x3}`, '--out', out, '--device', device], dir);
+      expect(r.code, r.stderr).toBe(0);
+      expectClose(join(out, 'output_0.pb'), y3, 1e-3, 1e-4);
     }, 120_000);
   }
 
