@@ -16,7 +16,7 @@ import { configDependencies } from './config-deps.js';
 import type { BuildEventListener } from './events.js';
 import { loadHashMemo, saveHashMemo } from './hash.js';
 import type { PlannedJob } from './plan.js';
-import { createPool, defaultPoolSize, type WorkerPool } from './pool.js';
+import { createPool, defaultPoolSize, poolOptions, type WorkerPool } from './pool.js';
 import { DEFAULT_CACHE_MAX_BYTES, pruneCache } from './prune.js';
 import { runJobs, safeEmit, type JobOutcome } from './run-jobs.js';
 import { discoverConfig, readSnapshot, stampDeps, writeSnapshot, type SnapshotConfig } from './snapshot.js';
@@ -132,11 +132,7 @@ export async function build(options: BuildOptions = {}): Promise<BuildSummary> {
     const run = await runJobs({
       outDir: config.outDir,
       cache,
-      pool: () => (pool ??= createPool({
-        size,
-        ...(options.workerModule ? { workerModule: options.workerModule } : {}),
-        ...(options.memoryLimitMb ? { memoryLimitMb: options.memoryLimitMb } : {}),
-      })),
+      pool: () => (pool ??= createPool(poolOptions(size, options))),
       env: { toolchains, compiler },
       objectCacheDir: path.join(cacheDir, 'objects'),
       ...(options.force ? { force: true } : {}),

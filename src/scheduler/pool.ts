@@ -72,6 +72,11 @@ export function crashResult(job: CompileJob, msg: string): CompileResult {
   };
 }
 
+/** Pool options from build/watch options (only the keys that are set). */
+export function poolOptions(size: number, o: { readonly workerModule?: string | URL; readonly memoryLimitMb?: number }): PoolOptions {
+  return { size, ...(o.workerModule ? { workerModule: o.workerModule } : {}), ...(o.memoryLimitMb ? { memoryLimitMb: o.memoryLimitMb } : {}) };
+}
+
 export function createPool(opts: PoolOptions = {}): WorkerPool {
   const size = Math.max(1, Math.floor(opts.size ?? defaultPoolSize()));
   const filename = toPath(opts.workerModule ?? new URL('./worker.js', import.meta.url));

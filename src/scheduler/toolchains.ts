@@ -5,9 +5,10 @@
  * so installing one invalidates the affected jobs (and only those: cpu jobs depend on cc, cuda jobs on nvcc).
  */
 import { execFile } from 'node:child_process';
-import { accessSync, constants, readFileSync, realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { findExecutable } from '../backends/exec.js';
 import type { TargetKind } from '../formats/manifest.js';
 import { readJson, statStamp, writeJsonAtomic } from './stamp.js';
 
@@ -30,18 +31,6 @@ export function toolsFor(kind: TargetKind): readonly ToolName[] {
 
 export function toolchainsFor(kind: TargetKind, v: ToolchainVersions): Readonly<Record<string, string>> {
   return Object.fromEntries(toolsFor(kind).map((t) => [t, v[t]]));
-}
-
-function findExecutable(name: string, extraDirs: readonly string[] = []): string | null {
-  const candidates = path.isAbsolute(name) ? [name]
-    : [...(process.env.PATH ?? '').split(path.delimiter).filter(Boolean), ...extraDirs].map((d) => path.join(d, name));
-  for (const c of candidates) {
-    try {
-      accessSync(c, constants.X_OK);
-      return c;
-    } catch { /* keep looking */ }
-  }
-  return null;
 }
 
 /** The binary a tool resolves to (what the backends run): `$CC`/cc, `$NVCC`/nvcc on PATH or /usr/local/cuda/bin. */

@@ -18,7 +18,7 @@ import { stateDir, type BuildOptions } from './build.js';
 import { compilerIdentity } from './compiler-id.js';
 import { configDependencies } from './config-deps.js';
 import { planJobs, type PlannedJob } from './plan.js';
-import { createPool, defaultPoolSize, type WorkerPool } from './pool.js';
+import { createPool, defaultPoolSize, poolOptions, type WorkerPool } from './pool.js';
 import { DEFAULT_CACHE_MAX_BYTES, pruneCache } from './prune.js';
 import { runJobs, safeEmit } from './run-jobs.js';
 import { discoverConfig } from './snapshot.js';
@@ -166,11 +166,7 @@ export async function watch(options: WatchOptions = {}): Promise<WatchHandle> {
     const run = await runJobs({
       outDir: config.outDir,
       cache,
-      pool: () => (pool ??= createPool({
-        size,
-        ...(options.workerModule ? { workerModule: options.workerModule } : {}),
-        ...(options.memoryLimitMb ? { memoryLimitMb: options.memoryLimitMb } : {}),
-      })),
+      pool: () => (pool ??= createPool(poolOptions(size, options))),
       env: { toolchains, compiler },
       objectCacheDir: path.join(cacheDir, 'objects'),
       ...(options.force && initial ? { force: true } : {}),
