@@ -33,7 +33,7 @@ export const legalizeOps: Pass = {
             const tensorArgs = v.args.filter((a) => a.k !== 'shape');
             const args = v.args.map((a) => a.k === 'var' ? must(sinfoOf.get(a.name), a.name) : a.k === 'const' ? constSinfo(mod, a.name) : { k: 'shape' as const, values: a.values });
             const fn: PrimFunc = def.legalize!({ name: v.op, args, out: b.sinfo, attrs: v.attrs });
-            const withOrigin: PrimFunc = { ...fn, attrs: { ...fn.attrs, origin: b.origin ? [`${b.origin.op} '${b.origin.node}'`] : [v.op] } };
+            const withOrigin: PrimFunc = { ...fn, attrs: { ...fn.attrs, origin: b.origin ? [b.origin.node ? `${b.origin.op} '${b.origin.node}'` : b.origin.op] : [v.op] } };
             const name = table.add(withOrigin);
             return { ...b, value: { k: 'call_tir', fn: name, args: tensorArgs, out: b.sinfo } };
           });
