@@ -154,8 +154,16 @@ async function runOne(ctx: RunContext, job: PlannedJob, lookedUp: () => Promise<
       return { ...base, status: 'cached', reason: look.reason, ms: t, dir, key: key.key, diagnostics: [], passes: [] };
     }
     const priority = await stat(job.modelPath).then((st) => st.size, () => 0);
-    await lookedUp();
-    return await compileAndStore(ctx, job, key, look.reason, dir, t0, base, fail, aborted, priority);
+    // Everything async happens before the barrier, so that after it every miss reaches the pool in the same tick
+    // and the pool's priority queue sees them all (largest model first).
+    const tmpDir = await mkdtemp(path.join(os.tmpdir(), `relax-${job.model}-${job.target.name}-`));
+    try {
+      await lookedUp();
+    } catch (e) {
+      await rm(tmpDir, { recursive: true, force: true }).catch(() => undefined);
+      throw e;
+    }
+    return await compileAndStore(ctx, job, key, look.reason, dir, t0, base, fail, aborted, priority, tmpDir);
   } catch (e) {
     if (e instanceof JobAborted) return aborted();
     return fail([writeDiagnostic(e, where)], { key: key.key });
@@ -168,8 +176,8 @@ async function compileAndStore(
   fail: (d: readonly Diagnostic[], extra?: { reason?: MissReason; key?: string }) => JobOutcome,
   aborted: () => JobOutcome,
   priority: number,
+  tmpDir: string,
 ): Promise<JobOutcome> {
-  const tmpDir = await mkdtemp(path.join(os.tmpdir(), `relax-${job.model}-${job.target.name}-`));
   let result: CompileResult;
   try {
     const cjob: CompileJob = {
