@@ -5,7 +5,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { externalDataLocations } from '../compiler/frontend/onnx/load.js';
 import path from 'node:path';
-import { createHash } from 'node:crypto';
 import picomatch from 'picomatch';
 import { RelaxError, isRelaxError } from '../diagnostics/index.js';
 import type { PipelineRecord, Target } from '../formats/manifest.js';
@@ -15,6 +14,8 @@ import { knownPassNames } from '../compiler/pipeline/passes.js';
 import type { LoadedConfig, ModelSpec, TargetSpec } from '../config/load.js';
 import { displayPath } from '../config/load.js';
 import type { PipelineEntry } from '../config/schema.js';
+import { sha256, stableStringify } from './hash.js';
+import { isFile } from './stamp.js';
 
 export interface PlannedJob {
   /** `model:target`. */
@@ -167,8 +168,8 @@ export function planJobs(config: LoadedConfig, opts: PlanOptions = {}): PlannedJ
         inputFiles,
         configInputs: {
           source: model.source,
-          target: digest(stableJson(spec.target)),
-          pipeline: digest(stableJson(pipeline) + (typeof fnSource === 'function' ? `\0fn:${String(fnSource)}` : '')),
+          target: digest(stableStringify(spec.target)),
+          pipeline: digest(stableStringify(pipeline) + (typeof fnSource === 'function' ? `\0fn:${String(fnSource)}` : '')),
         },
         ...(model.bind ? { bind: model.bind } : {}),
         ...(config.file ? { configFile: displayPath(config.file, cwd) } : {}),
@@ -185,13 +186,7 @@ export function planJobs(config: LoadedConfig, opts: PlanOptions = {}): PlannedJ
 }
 
 function checkModelFile(config: LoadedConfig, model: ModelSpec, cwd: string): void {
-  let ok = false;
-  try {
-    ok = statSync(model.path).isFile();
-  } catch {
-    ok = false;
-  }
-  if (!ok) {
+  if (!isFile(model.path)) {
     const exists = existsSync(model.path);
     throw new RelaxError('RLX_MODEL_NOT_FOUND',
       exists ? `model '${model.name}': ${model.path} is not a file` : `model '${model.name}': file ${model.source} not found (resolved to ${model.path})`,
@@ -205,14 +200,7 @@ function checkModelFile(config: LoadedConfig, model: ModelSpec, cwd: string): vo
   }
 }
 
-const digest = (s: string): string => createHash('sha256').update(s).digest('hex').slice(0, 32);
-
-function stableJson(v: unknown): string {
-  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
-  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
-  const entries = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${stableJson(x)}`).join(',')}}`;
-}
+const digest = (s: string): string => sha256(s).slice(0, 32);
 
 const posix = (p: string): string => p.split(path.sep).join('/');
 
@@ -233,13 +221,7 @@ function modelInputFiles(config: LoadedConfig, model: ModelSpec, dataCandidates:
 
 function checkBindFiles(config: LoadedConfig, model: ModelSpec, cwd: string): void {
   for (const b of model.bind ?? []) {
-    let ok = false;
-    try {
-      ok = statSync(b.path).isFile();
-    } catch {
-      ok = false;
-    }
-    if (!ok) {
+    if (!isFile(b.path)) {
       throw new RelaxError('RLX_BIND_NOT_FOUND',
         `model '${model.name}': the value bound to input '${b.name}', ${b.source}, ${existsSync(b.path) ? 'is not a file' : 'was not found'} (resolved to ${b.path})`,
         { ...(config.file ? { configFile: displayPath(config.file, cwd) } : {}), keyPath: b.keyPath, model: model.name },

@@ -11,10 +11,10 @@
  * the snapshot is not found.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { PlannedJob } from './plan.js';
-import { readJson, statStamp, writeJsonAtomic } from './stamp.js';
+import { isFile, readJson, statStamp, writeJsonAtomic } from './stamp.js';
 
 const CONFIG_FILES = ['relax.config.ts', 'relax.config.mts', 'relax.config.js', 'relax.config.mjs', 'relax.config.cjs', 'relax.config.json'];
 
@@ -34,14 +34,6 @@ export interface PlanSnapshot {
   readonly config: SnapshotConfig;
   readonly jobs: readonly PlannedJob[];
 }
-
-const isFile = (p: string): boolean => {
-  try {
-    return statSync(p).isFile();
-  } catch {
-    return false;
-  }
-};
 
 /** The config file the loader would find (cheaply), or undefined. */
 export function discoverConfig(cwd: string, explicit?: string): string | undefined {

@@ -17,6 +17,15 @@ export function statStamp(p: string): string | null {
   }
 }
 
+/** Whether `p` is an existing regular file (false when it cannot be stat'ed). */
+export function isFile(p: string): boolean {
+  try {
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
 export async function readJson<T>(file: string): Promise<T | undefined> {
   try {
     return JSON.parse(await readFile(file, 'utf8')) as T;
