@@ -1,20 +1,5 @@
-/** Running external toolchains (cc, nvcc) from the compiler side: PATH lookup and a promise-based spawn. */
+/** Running external toolchains (cc, nvcc) from the compiler side: a promise-based spawn and version probes. */
 import { spawn, spawnSync } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import { delimiter, isAbsolute, join } from 'node:path';
-
-/** Absolute path of an executable found on PATH (or in `extraDirs`), or null. */
-export function findExecutable(name: string, extraDirs: readonly string[] = []): string | null {
-  const candidates = isAbsolute(name) ? [name]
-    : [...(process.env.PATH ?? '').split(delimiter).filter(Boolean), ...extraDirs].map((d) => join(d, name));
-  for (const c of candidates) {
-    try {
-      accessSync(c, constants.X_OK);
-      return c;
-    } catch { /* keep looking */ }
-  }
-  return null;
-}
 
 export interface ToolRun {
   readonly code: number | null;

@@ -92,15 +92,17 @@ export interface Planned {
   readonly fromSnapshot: boolean;
 }
 
-/** The plan, from the snapshot when valid, else by loading the config (and then saving a snapshot). */
-export async function planBuild(options: BuildOptions, relax: string): Promise<Planned> {
+/**
+ * The plan, from the snapshot when valid, else by loading the config (and then saving a snapshot). `found` is
+ * what config discovery gives for these options (discoverConfig).
+ */
+export async function planBuild(options: BuildOptions, found: string | undefined, relax: string): Promise<Planned> {
   const cwd = path.resolve(options.cwd ?? process.cwd());
   const req = { cwd, ...(options.config ? { config: options.config } : {}), ...(options.filter ? { filter: options.filter } : {}), ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}) };
   if (options.snapshot !== false && !options.force) {
-    const snap = await readSnapshot(req, relax);
+    const snap = readSnapshot(req, found, relax);
     if (snap) return { config: snap.config, jobs: snap.jobs, fromSnapshot: true };
   }
-  const found = discoverConfig(cwd, options.config);
   const deps = found ? stampDeps(configDependencies(found)) : {};
   const { config, jobs } = await prepareBuild(options);
   const snapConfig: SnapshotConfig = {
@@ -117,9 +119,10 @@ export async function build(options: BuildOptions = {}): Promise<BuildSummary> {
   const t0 = performance.now();
   const cwd = path.resolve(options.cwd ?? process.cwd());
   const emit = safeEmit(options.onEvent);
-  const state = stateDir(cwd, options.cacheDir, discoverConfig(cwd, options.config));
+  const found = discoverConfig(cwd, options.config);
+  const state = stateDir(cwd, options.cacheDir, found);
   const compiler = await compilerIdentity(state && path.join(state, 'compiler.json'));
-  const { config, jobs, fromSnapshot } = await planBuild(options, compiler);
+  const { config, jobs, fromSnapshot } = await planBuild(options, found, compiler);
   const cacheDir = config.cacheDir;
   const probe = new ToolchainProbe(path.join(state ?? cacheDir, 'toolchains.json'));
   const memoFile = path.join(cacheDir, 'file-hashes.json');

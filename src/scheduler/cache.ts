@@ -11,14 +11,13 @@
  * Entries are verified when read (every file's sha256): a corrupt entry is a miss, reported as such, and replaced.
  * Used entries get their index.json mtime bumped: prune.ts evicts least recently used entries first.
  */
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync, readdirSync, statSync, utimesSync } from 'node:fs';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import type { ArtifactFile } from '../compiler/job.js';
 import { hashFile, sha256, stableStringify } from './hash.js';
 import type { PlannedJob } from './plan.js';
-import { writeJsonAtomic } from './stamp.js';
+import { readJson, uniqueSuffix, writeJsonAtomic } from './stamp.js';
 import { toolsFor, type ToolchainVersions } from './toolchains.js';
 import { removeDeadTemps } from './write.js';
 
@@ -84,7 +83,7 @@ export type Lookup =
   | { readonly hit: false; readonly reason: MissReason };
 
 /** Hashes of the job's input files that exist (optional ones may be absent). */
-export async function hashModelInputs(job: Pick<PlannedJob, 'inputFiles'>): Promise<{ hash: string; files: Record<string, string>; paths: string[] }> {
+export async function hashModelInputs(job: Pick<PlannedJob, 'inputFiles'>): Promise<{ files: Record<string, string>; paths: string[] }> {
   const hashes = await Promise.all(job.inputFiles.map((f) => (f.optional && !existsSync(f.path) ? undefined : hashFile(f.path))));
   const files: Record<string, string> = {};
   const paths: string[] = [];
@@ -93,15 +92,22 @@ export async function hashModelInputs(job: Pick<PlannedJob, 'inputFiles'>): Prom
     files[f.label] = hashes[i]!;
     paths.push(f.path);
   });
-  return { hash: sha256(stableStringify(files)), files, paths };
+  return { files, paths };
 }
 
-export async function computeCacheKey(job: PlannedJob, env: KeyEnv): Promise<CacheKey> {
+/**
+ * The job's cache key: sha256 of its id and inputs. `previous` is the job's record from the last build: when its
+ * inputs are the same, so is the key, and it is taken from there (a no-op build computes no sha256 at all; the
+ * entry's index.json is checked against these inputs on lookup, so a record cannot point a job at another's entry).
+ */
+export async function computeCacheKey(job: PlannedJob, env: KeyEnv, previous?: Pick<JobRecord, 'id' | 'key' | 'inputs'>): Promise<CacheKey> {
   const { files, paths } = await hashModelInputs(job);
   const toolchain: Record<string, string> = {};
   for (const t of toolsFor(job.target.kind)) toolchain[t] = env.toolchains[t] ?? 'unknown';
   const inputs: KeyInputs = { files, config: job.configInputs, toolchain, compiler: env.compiler };
-  return { key: sha256(stableStringify({ id: job.id, ...inputs })), inputs, paths };
+  const canonical = stableStringify({ id: job.id, ...inputs });
+  const key = previous && previous.id === job.id && stableStringify({ id: previous.id, ...previous.inputs }) === canonical ? previous.key : sha256(canonical);
+  return { key, inputs, paths };
 }
 
 const changedKeys = (a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): string[] =>
@@ -136,13 +142,9 @@ export class BuildCache {
     return path.join(this.dir, 'jobs', job.model, `${job.target.name}.json`);
   }
 
-  async readRecord(job: Pick<PlannedJob, 'model' | 'target'>): Promise<JobRecord | undefined> {
-    try {
-      const r = JSON.parse(await readFile(this.recordPath(job), 'utf8')) as JobRecord;
-      return r && r.format === 2 && typeof r.key === 'string' ? r : undefined;
-    } catch {
-      return undefined;
-    }
+  readRecord(job: Pick<PlannedJob, 'model' | 'target'>): JobRecord | undefined {
+    const r = readJson<JobRecord>(this.recordPath(job));
+    return r && r.format === 2 && typeof r.key === 'string' ? r : undefined;
   }
 
   private async corrupt(dir: string, detail: string): Promise<Lookup> {
@@ -150,14 +152,20 @@ export class BuildCache {
     return { hit: false, reason: `corrupt cache entry: ${detail} (rebuilt)` };
   }
 
-  /** Says whether the job can be served from the cache, and if not, why. */
+  /**
+   * Says whether the job can be served from the cache, and if not, why. The metadata (record, index.json, the
+   * artifact's stat fingerprint) is read synchronously: it is small, and it is all a no-op build does.
+   */
   async lookup(job: PlannedJob, key: CacheKey, opts: { force?: boolean; artifactDir?: string } = {}): Promise<Lookup> {
     if (opts.force) return { hit: false, reason: '--force' };
-    const [record, indexText] = await Promise.all([
-      this.readRecord(job),
-      readFile(path.join(this.entryDir(key.key), 'index.json'), 'utf8').catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? undefined : e)),
-    ]);
+    const record = this.readRecord(job);
     const dir = this.entryDir(key.key);
+    let indexText: string | Error | undefined;
+    try {
+      indexText = readFileSync(path.join(dir, 'index.json'), 'utf8');
+    } catch (e) {
+      indexText = (e as NodeJS.ErrnoException).code === 'ENOENT' ? undefined : (e as Error);
+    }
     if (indexText === undefined) {
       if (existsSync(dir)) return this.corrupt(dir, 'index.json is missing');
       return { hit: false, reason: explainChange(record?.key === key.key ? undefined : record?.inputs, key.inputs) };
@@ -169,15 +177,17 @@ export class BuildCache {
     } catch (e) {
       return this.corrupt(dir, `index.json unreadable: ${(e as Error).message}`);
     }
-    if (!index || index.format !== 2 || index.key !== key.key || index.id !== job.id || !Array.isArray(index.files)) {
+    if (!index || index.format !== 2 || index.key !== key.key || index.id !== job.id || !Array.isArray(index.files)
+      || stableStringify(index.inputs) !== stableStringify(key.inputs)) {
       return this.corrupt(dir, 'index.json does not describe this entry');
     }
     const now = new Date();
-    const touch = utimes(path.join(dir, 'index.json'), now, now).catch(() => undefined);
+    try {
+      utimesSync(path.join(dir, 'index.json'), now, now);
+    } catch { /* LRU order is best effort */ }
     // The artifact in outDir is what this entry holds (same key, unchanged since we wrote it): nothing to read.
     const upToDate = opts.artifactDir !== undefined && record?.output !== undefined && record.output.key === key.key
-      && record.output.dir === opts.artifactDir && (await stampMatches(record.output));
-    await touch;
+      && record.output.dir === opts.artifactDir && stampMatches(record.output);
     if (upToDate) return { hit: true, files: [], upToDate, reason: CACHE_HIT };
     // Reading the entry: every file is checked against its sha256.
     const files: ArtifactFile[] = [];
@@ -198,7 +208,7 @@ export class BuildCache {
   async store(job: PlannedJob, key: CacheKey, files: readonly ArtifactFile[]): Promise<void> {
     const final = this.entryDir(key.key);
     if (!existsSync(path.join(final, 'index.json'))) {
-      const tmp = path.join(this.dir, 'entries', `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
+      const tmp = path.join(this.dir, 'entries', `.tmp-${uniqueSuffix()}`);
       try {
         const recs: CacheFileRecord[] = [];
         for (const f of files) {
@@ -224,7 +234,7 @@ export class BuildCache {
 
   /** Records what is now at the artifact's final path (so the next hit can skip rewriting it). */
   async markWritten(job: PlannedJob, key: CacheKey, artifactDir: string): Promise<void> {
-    const files = await listFiles(artifactDir);
+    const files = listFiles(artifactDir);
     const stampFiles = [];
     for (const f of files) {
       const s = await stat(path.join(artifactDir, f));
@@ -239,34 +249,36 @@ export class BuildCache {
   }
 
   private async updateRecord(job: PlannedJob, key: CacheKey, output: OutputStamp | undefined): Promise<void> {
-    const old = await this.readRecord(job);
+    const old = this.readRecord(job);
     const keepOutput = output ?? (old?.output && old.output.key === key.key ? old.output : undefined);
     const rec: JobRecord = { format: 2, id: job.id, key: key.key, inputs: key.inputs, ...(keepOutput ? { output: keepOutput } : {}) };
     await writeJsonAtomic(this.recordPath(job), rec);
   }
 }
 
-async function stampMatches(out: OutputStamp): Promise<boolean> {
+function stampMatches(out: OutputStamp): boolean {
   try {
-    const stats = await Promise.all(out.files.map((f) => stat(path.join(out.dir, f.path))));
-    if (!stats.every((s, i) => s.size === out.files[i]!.size && s.mtimeMs === out.files[i]!.mtimeMs)) return false;
+    for (const f of out.files) {
+      const s = statSync(path.join(out.dir, f.path));
+      if (s.size !== f.size || s.mtimeMs !== f.mtimeMs) return false;
+    }
     // No extra files crept in (a listing of the top folder and any subfolders).
-    return (await listFiles(out.dir)).length === out.files.length;
+    return listFiles(out.dir).length === out.files.length;
   } catch {
     return false;
   }
 }
 
 /** Relative paths (with '/') of all files under dir, sorted. */
-export async function listFiles(dir: string): Promise<string[]> {
+export function listFiles(dir: string): string[] {
   const out: string[] = [];
-  const walk = async (d: string, rel: string): Promise<void> => {
-    for (const e of await readdir(d, { withFileTypes: true })) {
+  const walk = (d: string, rel: string): void => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
       const r = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDirectory()) await walk(path.join(d, e.name), r);
+      if (e.isDirectory()) walk(path.join(d, e.name), r);
       else out.push(r);
     }
   };
-  await walk(dir, '');
+  walk(dir, '');
   return out.sort();
 }

@@ -17,7 +17,7 @@ function resolveLocal(from: string, spec: string): string | undefined {
   if (m) candidates.push(base.slice(0, -m[0].length) + `.${m[1] ?? ''}ts`);
   for (const c of candidates) {
     try {
-      if (statSync(c).isFile()) return c;
+      if (statSync(c, { throwIfNoEntry: false })?.isFile()) return c;
     } catch { /* next */ }
   }
   return undefined;

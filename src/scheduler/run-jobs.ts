@@ -131,7 +131,7 @@ async function runOne(ctx: RunContext, job: PlannedJob, lookedUp: () => Promise<
 
   let key: CacheKey;
   try {
-    key = ctx.keys?.get(job.id) ?? (await computeCacheKey(job, ctx.env));
+    key = ctx.keys?.get(job.id) ?? (await computeCacheKey(job, ctx.env, ctx.cache.readRecord(job)));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {

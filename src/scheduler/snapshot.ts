@@ -5,12 +5,11 @@
  * pipeline registry) entirely. Configs are assumed to be a function of their files: a config that reads
  * environment variables or other files at load time should be rebuilt with --force when those change.
  *
- * Stored at `<dir of the config>/node_modules/.cache/relax/plans/<hash of cwd, config, filter>.json` (or under
- * `--cache-dir`). The config is discovered here the cheap way (the same search places as config/load.ts,
+ * Stored at `<dir of the config>/node_modules/.cache/relax/plans/<config file name>[+<filters>].json` (or under
+ * `--cache-dir`); the file holds the exact request (cwd, config, filters) and is used only for that request. The config is discovered here the cheap way (the same search places as config/load.ts,
  * package.json#relax first, up to the nearest package.json); a different answer from the real loader only means
  * the snapshot is not found.
  */
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { PlannedJob } from './plan.js';
@@ -26,7 +25,7 @@ export interface SnapshotConfig {
 }
 
 export interface PlanSnapshot {
-  readonly format: 1;
+  readonly format: 2;
   readonly relax: string;
   readonly cwd: string;
   readonly request: string;
@@ -62,20 +61,25 @@ export interface SnapshotRequest {
 }
 
 function requestId(req: SnapshotRequest, configFile: string): string {
-  return createHash('sha256').update(JSON.stringify([path.resolve(req.cwd), configFile, [...(req.filter ?? [])]])).digest('hex').slice(0, 24);
+  return JSON.stringify([path.resolve(req.cwd), configFile, [...(req.filter ?? [])]]);
 }
 
+/**
+ * A readable file name for the request (no hashing: a no-op build loads no crypto). Two requests that map to the
+ * same name (other cwd, filters that differ only in punctuation) take turns: the one found is checked against the
+ * request it holds.
+ */
 export function snapshotFile(req: SnapshotRequest, configFile: string): string {
   const base = req.cacheDir ? path.resolve(req.cwd, req.cacheDir) : path.join(path.dirname(configFile), 'node_modules', '.cache', 'relax');
-  return path.join(base, 'plans', `${requestId(req, configFile)}.json`);
+  const filter = (req.filter ?? []).join('+').replace(/[^A-Za-z0-9._+-]+/g, '_').slice(0, 80);
+  return path.join(base, 'plans', `${path.basename(configFile)}${filter ? `+${filter}` : ''}.json`);
 }
 
-/** The snapshot for this request when it is still valid, else undefined. */
-export async function readSnapshot(req: SnapshotRequest, relax: string): Promise<PlanSnapshot | undefined> {
-  const file = discoverConfig(req.cwd, req.config);
+/** The snapshot for this request (whose config discovery found `file`) when it is still valid, else undefined. */
+export function readSnapshot(req: SnapshotRequest, file: string | undefined, relax: string): PlanSnapshot | undefined {
   if (!file) return undefined;
-  const snap = await readJson<PlanSnapshot>(snapshotFile(req, file));
-  if (!snap || snap.format !== 1 || snap.relax !== relax || snap.request !== requestId(req, file) || snap.config.file !== file) return undefined;
+  const snap = readJson<PlanSnapshot>(snapshotFile(req, file));
+  if (!snap || snap.format !== 2 || snap.relax !== relax || snap.request !== requestId(req, file) || snap.config.file !== file) return undefined;
   for (const [p, stamp] of Object.entries(snap.deps)) if (statStamp(p) !== stamp) return undefined;
   return snap;
 }
@@ -88,7 +92,7 @@ export function stampDeps(deps: readonly string[]): Record<string, string | null
 export async function writeSnapshot(req: SnapshotRequest, relax: string, config: SnapshotConfig, deps: Readonly<Record<string, string | null>>, jobs: readonly PlannedJob[]): Promise<void> {
   if (!config.file) return;
   const snap: PlanSnapshot = {
-    format: 1,
+    format: 2,
     relax,
     cwd: path.resolve(req.cwd),
     request: requestId(req, config.file),

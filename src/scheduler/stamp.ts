@@ -2,16 +2,18 @@
  * Small persisted memos keyed by file stats ("stamps"): the size, ns mtime, ns ctime and inode of a file. Used to
  * skip work on a no-op build (re-hashing files, probing toolchain versions, hashing relax's own code).
  */
-import { randomBytes } from 'node:crypto';
-import { statSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFileSync, statSync } from 'node:fs';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
-/** `size:mtimeNs:ctimeNs:ino`, or null when the file cannot be stat'ed. */
+/**
+ * `size:mtimeNs:ctimeNs:ino`, or null when the file cannot be stat'ed. (Missing files are the common case in
+ * config discovery: `throwIfNoEntry: false` spares building an Error with its stack for each.)
+ */
 export function statStamp(p: string): string | null {
   try {
-    const s = statSync(p, { bigint: true });
-    return `${s.size}:${s.mtimeNs}:${s.ctimeNs}:${s.ino}`;
+    const s = statSync(p, { bigint: true, throwIfNoEntry: false });
+    return s ? `${s.size}:${s.mtimeNs}:${s.ctimeNs}:${s.ino}` : null;
   } catch {
     return null;
   }
@@ -20,24 +22,34 @@ export function statStamp(p: string): string | null {
 /** Whether `p` is an existing regular file (false when it cannot be stat'ed). */
 export function isFile(p: string): boolean {
   try {
-    return statSync(p).isFile();
+    return statSync(p, { throwIfNoEntry: false })?.isFile() ?? false;
   } catch {
     return false;
   }
 }
 
-export async function readJson<T>(file: string): Promise<T | undefined> {
+/**
+ * A small JSON state file (memo, record, snapshot), or undefined when absent or unreadable. Synchronous on
+ * purpose: these files are a few KiB, and a no-op build reads dozens of them, where a promise-based read (open,
+ * fstat, read, close on the thread pool) costs ~20x more than the read itself.
+ */
+export function readJson<T>(file: string): T | undefined {
   try {
-    return JSON.parse(await readFile(file, 'utf8')) as T;
+    return JSON.parse(readFileSync(file, 'utf8')) as T;
   } catch {
     return undefined;
   }
 }
 
+/** `<pid>-<12 random hex>`: names temp files and folders that several processes may create side by side. */
+export function uniqueSuffix(): string {
+  return `${process.pid}-${process.getBuiltinModule('node:crypto').randomBytes(6).toString('hex')}`;
+}
+
 /** Writes JSON through a temp file and rename (safe when several processes write the same file). */
 export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
+  const tmp = `${file}.${uniqueSuffix()}.tmp`;
   await writeFile(tmp, JSON.stringify(value));
   await rename(tmp, file);
 }

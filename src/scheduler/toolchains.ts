@@ -4,11 +4,11 @@
  * memo file `<cacheDir>/toolchains.json`; a no-op build therefore spawns no process. A missing tool is 'none',
  * so installing one invalidates the affected jobs (and only those: cpu jobs depend on cc, cuda jobs on nvcc).
  */
-import { execFile } from 'node:child_process';
 import { readFileSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { findExecutable } from '../backends/exec.js';
+import { findExecutable } from '../backends/which.js';
+import { VERSION } from '../version.js';
 import type { TargetKind } from '../formats/manifest.js';
 import { readJson, statStamp, writeJsonAtomic } from './stamp.js';
 
@@ -46,7 +46,9 @@ export function findNvcc(): string {
   return toolBinary('nvcc') ?? 'nvcc';
 }
 
-function probe(cmd: string, pick: (lines: string[]) => string | undefined): Promise<string> {
+/** `<cmd> --version`, picked; child_process is loaded only here (a no-op build never probes). */
+async function probe(cmd: string, pick: (lines: string[]) => string | undefined): Promise<string> {
+  const { execFile } = await import('node:child_process');
   return new Promise((resolve) => {
     execFile(cmd, ['--version'], { timeout: 10_000, windowsHide: true, env: { ...process.env, LC_ALL: 'C' } }, (err, stdout) => {
       if (err) return resolve('none');
@@ -85,7 +87,7 @@ export class ToolchainProbe {
   constructor(private readonly memoFile: string | undefined) {}
 
   private async load(): Promise<MemoFile> {
-    this.memo ??= (this.memoFile ? await readJson<MemoFile>(this.memoFile) : undefined) ?? {};
+    this.memo ??= (this.memoFile ? readJson<MemoFile>(this.memoFile) : undefined) ?? {};
     return this.memo;
   }
 
@@ -145,9 +147,7 @@ export function resetToolchainMemo(): void {
   inProcess.clear();
 }
 
-/** The package version (what `relax --version` prints). */
+/** The package version (what `relax --version` prints; a test keeps it in step with package.json). */
 export function compilerVersion(): string {
-  const req = createRequire(import.meta.url);
-  // src/scheduler/ and dist/scheduler/ both sit two levels below package.json.
-  return (req('../../package.json') as { version: string }).version;
+  return VERSION;
 }

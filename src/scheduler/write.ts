@@ -4,11 +4,11 @@
  * removed after the new one is in place, so the final path only ever holds a complete artifact (a killed build
  * leaves at worst a temp folder, cleaned by the next build). Bytes are written as given: no timestamps added.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { RelaxError } from '../diagnostics/index.js';
 import type { ArtifactFile } from '../compiler/job.js';
+import { uniqueSuffix } from './stamp.js';
 
 const TMP_PREFIX = '.relax-tmp-';
 const OLD_PREFIX = '.relax-old-';
@@ -33,15 +33,11 @@ export function checkArtifactPaths(files: readonly ArtifactFile[], where: { mode
   }
 }
 
-function suffix(): string {
-  return `${process.pid}-${randomBytes(6).toString('hex')}`;
-}
-
 /** Writes the artifact atomically; returns the final directory. */
 export async function writeArtifact(outDir: string, model: string, target: string, files: readonly ArtifactFile[]): Promise<string> {
   checkArtifactPaths(files, { model, target });
   const final = artifactDir(outDir, model, target);
-  const tmp = path.join(outDir, `${TMP_PREFIX}${suffix()}`);
+  const tmp = path.join(outDir, `${TMP_PREFIX}${uniqueSuffix()}`);
   await mkdir(tmp, { recursive: true });
   try {
     for (const f of files) {
@@ -55,7 +51,7 @@ export async function writeArtifact(outDir: string, model: string, target: strin
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'EISDIR' && code !== 'ENOTDIR' && code !== 'EPERM') throw e;
-      const old = path.join(outDir, `${OLD_PREFIX}${suffix()}`);
+      const old = path.join(outDir, `${OLD_PREFIX}${uniqueSuffix()}`);
       await rename(final, old);
       try {
         await rename(tmp, final);

@@ -1,6 +1,6 @@
 /** The installed entry point: `node bin/relax.js` running the compiled dist/ (worker.js, jiti alias, exit codes). */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -61,5 +61,25 @@ describe('bin/relax.js (dist)', () => {
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain('error RLX_CONFIG_INVALID: relax.config.mjs: targets[1]: target name "cpu" is already used by entry [0]');
     expect(r.stderr).not.toMatch(/\n\s+at .*:\d+:\d+/);
+  });
+
+  it('a no-op build process loads no crypto, child_process or worker_threads (its start-up budget)', () => {
+    const p = project({
+      'relax.config.json': JSON.stringify({ models: { tiny: './tiny_mlp.onnx' }, targets: ['webgpu'] }),
+    });
+    cleanups.push(p.cleanup);
+    copyFileSync(path.join(ROOT, 'examples/models/tiny_mlp.onnx'), path.join(p.dir, 'tiny_mlp.onnx'));
+    expect(relax(['build'], p.dir).code).toBe(0);
+    // Records the built-in modules the process loaded after start-up.
+    mkdirSync(path.join(p.dir, 'trace'));
+    const tracer = path.join(p.dir, 'trace/tracer.mjs');
+    const out = path.join(p.dir, 'trace/modules.txt');
+    writeFileSync(tracer, `import { writeFileSync } from 'node:fs';\nprocess.on('exit', () => writeFileSync(${JSON.stringify(out)}, process.moduleLoadList.join('\\n')));\n`);
+    const r = spawnSync(process.execPath, ['--import', tracer, BIN, 'build', '--json'], { cwd: p.dir, encoding: 'utf8', env: { ...process.env, CI: 'true' }, timeout: 60_000 });
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim().split('\n').map((l) => JSON.parse(l)).at(-1)).toMatchObject({ event: 'build-done', built: 0, cached: 1 });
+    const loaded = readFileSync(out, 'utf8').split('\n');
+    expect(loaded).toContain('NativeModule fs');
+    for (const m of ['crypto', 'child_process', 'worker_threads']) expect(loaded).not.toContain(`NativeModule ${m}`);
   });
 });

@@ -48,8 +48,8 @@ describe.skipIf(!hasCc && !process.env.CI)('real builds (cc)', () => {
     const rb = relax(['build', '--jobs', '4', '--json'], b.dir);
     expect(ra.code, ra.stderr).toBe(0);
     expect(rb.code, rb.stderr).toBe(0);
-    const fa = await listFiles(path.join(a.dir, 'dist'));
-    const fb = await listFiles(path.join(b.dir, 'dist'));
+    const fa = listFiles(path.join(a.dir, 'dist'));
+    const fb = listFiles(path.join(b.dir, 'dist'));
     expect(fa).toEqual(fb);
     expect(fa).toContain('mlp/cpu/kernels.so');
     for (const f of fa) {

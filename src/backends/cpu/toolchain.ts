@@ -2,7 +2,8 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RelaxError } from '../../diagnostics/index.js';
-import { findExecutable, runTool, versionLine } from '../exec.js';
+import { runTool, versionLine } from '../exec.js';
+import { findExecutable } from '../which.js';
 import { cachedCompile, toolStamp } from '../object-cache.js';
 import type { CSource } from './codegen.js';
 
