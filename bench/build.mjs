@@ -134,10 +134,15 @@ function withDocString(file, doc) {
 }
 
 /** Runs the CLI to completion; `events` are the NDJSON lines of --json. */
-function relax(args, cwd, timeoutMs = TIMEOUT_MS) {
+function relax(args, cwd, timeoutMs = TIMEOUT_MS, childEnv = env) {
+  return nodeProcess([CLI, ...args], cwd, timeoutMs, childEnv);
+}
+
+/** Runs node with `argv` to completion, timed from spawn to close, the same way for relax and for bare node. */
+function nodeProcess(argv, cwd, timeoutMs = TIMEOUT_MS, childEnv = env) {
   return new Promise((resolve) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, [CLI, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, argv, { cwd, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     let timedOut = false;
@@ -236,16 +241,30 @@ async function noopAndEdit(jobs, doNoop, doEdit) {
   if (first.code !== 0) return { noop: { error: `initial build exited ${first.code}: ${first.stderr.slice(0, 200)}` }, edit: { error: 'initial build failed' } };
   const result = {};
   if (doNoop) {
-    const walls = [];
+    // Bare `node -e 0` is timed alongside (interleaved, spawned the same way): node's own start-up is the floor
+    // under any CLI. NODE_EXTRA_CA_CERTS makes node parse a CA bundle at every start-up (~40 ms on Node 20); where
+    // the environment sets it, both are also timed without it.
+    const envs = [['as set', env]];
+    if (env.NODE_EXTRA_CA_CERTS) {
+      const without = { ...env };
+      delete without.NODE_EXTRA_CA_CERTS;
+      envs.push(['without NODE_EXTRA_CA_CERTS', without]);
+    }
+    const walls = envs.map(() => []);
+    const bare = envs.map(() => []);
     let allCached = true;
     for (let i = 0; i < int(opt.runs, 'runs'); i++) {
-      const r = await relax(['build', '--json'], p.dir);
-      const d = doneOf(r);
-      if (r.code !== 0 || !d || d.built !== 0 || d.cached !== p.jobs) allCached = false;
-      walls.push(r.wall);
+      for (const [k, [, e]] of envs.entries()) {
+        const r = await relax(['build', '--json'], p.dir, TIMEOUT_MS, e);
+        const d = doneOf(r);
+        if (r.code !== 0 || !d || d.built !== 0 || d.cached !== p.jobs) allCached = false;
+        walls[k].push(r.wall);
+        bare[k].push((await nodeProcess(['-e', '0'], p.dir, TIMEOUT_MS, e)).wall);
+      }
     }
-    result.noop = { jobs: p.jobs, allCached, wallMs: stats(walls) };
-    log(`noop p50 ${result.noop.wallMs.p50} ms p95 ${result.noop.wallMs.p95} ms (${p.jobs} jobs, all cached: ${allCached})`);
+    const series = envs.map(([name], k) => ({ env: name, wallMs: stats(walls[k]), bareNodeMs: stats(bare[k]) }));
+    result.noop = { jobs: p.jobs, allCached, wallMs: series[0].wallMs, bareNodeMs: series[0].bareNodeMs, series, nodeExtraCaCerts: env.NODE_EXTRA_CA_CERTS ?? null };
+    for (const s of series) log(`noop (${s.env}) p50 ${s.wallMs.p50} ms p95 ${s.wallMs.p95} ms; bare node p50 ${s.bareNodeMs.p50} ms (${p.jobs} jobs, all cached: ${allCached})`);
   }
   if (doEdit && p.models[EDIT_MODEL]) {
     const file = p.models[EDIT_MODEL].source;
@@ -391,7 +410,12 @@ function markdown(r) {
   const dist = (s) => (s ? `${s.p50} | ${s.p95} | ${s.min} | ${s.max} | ${s.n}` : '');
   if (r.noop || r.edit || r.watch) {
     out.push('', '### (b) no-op rebuild, (c) rebuild after an edit, (d) watch latency', '', '| benchmark | what | p50 ms | p95 ms | min ms | max ms | n |', '| --- | --- | ---: | ---: | ---: | ---: | ---: |');
-    if (r.noop?.wallMs) out.push(`| (b) no-op \`relax build\`, whole process | ${r.noop.jobs} jobs, all cached: ${r.noop.allCached} | ${dist(r.noop.wallMs)} |`);
+    if (r.noop?.series) {
+      for (const s of r.noop.series) {
+        out.push(`| (b) no-op \`relax build\`, whole process, env ${s.env} | ${r.noop.jobs} jobs, all cached: ${r.noop.allCached} | ${dist(s.wallMs)} |`);
+        out.push(`| (b) bare \`node -e 0\`, env ${s.env} | node's own start-up and exit, timed alongside | ${dist(s.bareNodeMs)} |`);
+      }
+    } else if (r.noop?.wallMs) out.push(`| (b) no-op \`relax build\`, whole process | ${r.noop.jobs} jobs, all cached: ${r.noop.allCached} | ${dist(r.noop.wallMs)} |`);
     else if (r.noop) out.push(`| (b) no-op | ${r.noop.skipped ?? r.noop.error} | | | | | |`);
     if (r.edit?.wallMs) {
       out.push(`| (c) edit ${r.edit.model}, whole process | ${r.edit.rebuiltPerEdit} of ${r.edit.jobs} jobs rebuilt (only those: ${r.edit.onlyEditedRebuilt}) | ${dist(r.edit.wallMs)} |`);
@@ -406,7 +430,7 @@ function markdown(r) {
     out.push('', `### (e) Cold-build scaling: ${r.scale.jobs} jobs (\`--force\`, empty cache)`, '', `Jobs: ${Object.entries(r.scale.composition).map(([n, t]) => `${n} × {${t.join(', ')}}`).join(', ')}.`, '', '| --jobs | threads | wall ms | speedup | efficiency T1/(N·TN) | all built | raw ms |', '| ---: | ---: | ---: | ---: | ---: | --- | --- |');
     for (const s of r.scale.rows) out.push(`| ${s.jobsFlag} | ${s.threads ?? ''} | ${s.wallMs} | ${s.speedup} | ${s.efficiency} | ${s.ok} | ${s.raw.join(', ')} |`);
   } else if (r.scale) out.push('', `### (e) scaling: ${r.scale.skipped}`);
-  const raw = [['(b) no-op wall', r.noop?.wallMs], ['(c) edit wall', r.edit?.wallMs], ['(c) edit job', r.edit?.jobMs], ['(d) watch edit → artifacts', r.watch?.latencyMs], ['(d) watch edit → event', r.watch?.eventLatencyMs]].filter(([, s]) => s?.raw);
+  const raw = [...(r.noop?.series ?? [{ env: '', wallMs: r.noop?.wallMs }]).flatMap((s) => [[`(b) no-op wall${s.env ? `, env ${s.env}` : ''}`, s.wallMs], ...(s.bareNodeMs ? [[`(b) bare node, env ${s.env}`, s.bareNodeMs]] : [])]), ['(c) edit wall', r.edit?.wallMs], ['(c) edit job', r.edit?.jobMs], ['(d) watch edit → artifacts', r.watch?.latencyMs], ['(d) watch edit → event', r.watch?.eventLatencyMs]].filter(([, s]) => s?.raw);
   if (raw.length) out.push('', 'Raw ms, in run order:', '', ...raw.map(([k, s]) => `- ${k}: ${s.raw.join(', ')}`));
   return out.join('\n');
 }

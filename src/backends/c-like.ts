@@ -483,3 +483,35 @@ export function joinUnit(head: readonly string[], bodies: readonly (readonly str
   });
   return { source: lines.join('\n') + '\n', spans };
 }
+
+/**
+ * Splits a unit into translation units of at most about `maxBytes` (a kernel larger than that gets a unit of its
+ * own): each repeats the head (typedefs, helpers) and takes the next kernels in order. The split depends on the
+ * source alone, never on how many compile at once, so artifacts stay byte-identical. Spans are per unit.
+ */
+export function splitUnit(src: CSource, maxBytes: number): CSource[] {
+  if (src.source.length <= maxBytes || src.spans.length < 2) return [src];
+  const lines = src.source.split('\n');
+  // joinUnit: head lines, then for each kernel a blank line and its body (spans are 1-based, inclusive).
+  const head = lines.slice(0, src.spans[0]!.firstLine - 2);
+  const headBytes = head.join('\n').length;
+  const units: CSource[] = [];
+  let bodies: string[][] = [];
+  let funcs: { name: string }[] = [];
+  let bytes = headBytes;
+  for (const s of src.spans) {
+    const body = lines.slice(s.firstLine - 1, s.lastLine);
+    const size = body.join('\n').length + 2;
+    if (bodies.length > 0 && bytes + size > maxBytes) {
+      units.push(joinUnit(head, bodies, funcs));
+      bodies = [];
+      funcs = [];
+      bytes = headBytes;
+    }
+    bodies.push(body);
+    funcs.push({ name: s.kernel });
+    bytes += size;
+  }
+  units.push(joinUnit(head, bodies, funcs));
+  return units;
+}

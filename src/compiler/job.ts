@@ -22,6 +22,11 @@ export interface CompileJob {
    * source + flags + toolchain); absent: compile every time. (Additive, scheduler session 2.)
    */
   readonly objectCacheDir?: string;
+  /**
+   * The build's compile slots (backends/slots.ts), shared with the scheduler: lets the toolchain step compile a
+   * split source's units side by side on cores the build leaves idle. Set by the worker pool.
+   */
+  readonly slots?: SharedArrayBuffer;
   /** Graph inputs bound to constant tensors at build time (config `models.<name>.bind`); absent when none. */
   readonly bind?: readonly BoundInput[];
   /** The config file as shown in diagnostics (relative to the working directory when inside it). */

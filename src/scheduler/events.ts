@@ -31,7 +31,10 @@ export interface JobDoneEvent {
    * 'config changed: pipeline', 'compiler changed', 'toolchain changed: cc', '--force', 'corrupt cache entry: ...'.
    */
   readonly reason: MissReason;
+  /** How long the job took: for a compiled job, from when a worker thread took it to when its artifact was written. */
   readonly ms: number;
+  /** How long a compiled job waited for a free worker thread before that (absent for cache hits). */
+  readonly queuedMs?: number;
   /** The artifact directory. */
   readonly dir: string;
   /** Per-pass timings reported by the compiler (empty for cached jobs). */
@@ -51,6 +54,8 @@ export interface JobErrorEvent {
   readonly where?: Location;
   readonly hint?: string;
   readonly ms: number;
+  /** How long the job waited for a free worker thread (as in job-done). */
+  readonly queuedMs?: number;
   /** Why the job was compiled (as in job-done), when it got that far. */
   readonly reason?: MissReason;
   /** Every diagnostic of the job (the first error is repeated above). */

@@ -9,6 +9,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Piscina } from 'piscina';
 import type { CompileJob, CompileResult } from '../compiler/job.js';
+import { createSlots, holdSlot, releaseSlot } from '../backends/slots.js';
 
 export interface PoolOptions {
   /** Threads; default os.availableParallelism(). */
@@ -17,12 +18,19 @@ export interface PoolOptions {
   readonly workerModule?: string | URL;
   /** Old-generation heap limit per worker (MiB); a worker over it fails its job with RLX_WORKER_CRASHED. */
   readonly memoryLimitMb?: number;
+  /**
+   * Compile slots (backends/slots.ts): how many compiles may run at once across all jobs, default `size`. The
+   * build passes `--jobs` here, which can exceed the threads when there are fewer jobs than that.
+   */
+  readonly slots?: number;
 }
 
 export interface RunOptions {
   readonly signal?: AbortSignal;
-  /** Higher runs first (the scheduler passes the model's size in bytes). */
+  /** Higher runs first (the scheduler passes the job's estimated cost). */
   readonly priority?: number;
+  /** Called when the job leaves the queue and a thread takes it (the scheduler times the job from there). */
+  readonly onStart?: () => void;
 }
 
 export interface WorkerPool {
@@ -72,9 +80,12 @@ export function crashResult(job: CompileJob, msg: string): CompileResult {
   };
 }
 
-/** Pool options from build/watch options (only the keys that are set). */
-export function poolOptions(size: number, o: { readonly workerModule?: string | URL; readonly memoryLimitMb?: number }): PoolOptions {
-  return { size, ...(o.workerModule ? { workerModule: o.workerModule } : {}), ...(o.memoryLimitMb ? { memoryLimitMb: o.memoryLimitMb } : {}) };
+/** Pool options from build/watch options (only the keys that are set): `size` threads, `--jobs` compile slots. */
+export function poolOptions(size: number, o: { readonly jobs?: number; readonly workerModule?: string | URL; readonly memoryLimitMb?: number }): PoolOptions {
+  return {
+    size, slots: Math.max(size, o.jobs ?? defaultPoolSize()),
+    ...(o.workerModule ? { workerModule: o.workerModule } : {}), ...(o.memoryLimitMb ? { memoryLimitMb: o.memoryLimitMb } : {}),
+  };
 }
 
 export function createPool(opts: PoolOptions = {}): WorkerPool {
@@ -96,6 +107,8 @@ export function createPool(opts: PoolOptions = {}): WorkerPool {
     return piscina;
   };
 
+  // One compile slot per thread: a running job holds one; its toolchain step may borrow the free ones.
+  const slots = createSlots(Math.max(size, Math.floor(opts.slots ?? size)));
   let active = 0;
   let seq = 0;
   const queue: Waiting[] = [];
@@ -134,14 +147,17 @@ export function createPool(opts: PoolOptions = {}): WorkerPool {
       const { signal } = ro;
       if (signal?.aborted) throw new JobAborted();
       await slot(ro.priority ?? 0, signal);
+      ro.onStart?.();
+      holdSlot(slots);
       try {
         if (signal?.aborted) throw new JobAborted();
         const p = await get();
-        return (await p.run(job, signal ? { signal } : {})) as CompileResult;
+        return (await p.run({ ...job, slots }, signal ? { signal } : {})) as CompileResult;
       } catch (e) {
         if (signal?.aborted || e instanceof JobAborted) throw new JobAborted();
         return crashResult(job, e instanceof Error ? e.message : String(e));
       } finally {
+        releaseSlot(slots);
         active--;
         next();
       }

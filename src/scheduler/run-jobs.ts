@@ -106,20 +106,28 @@ export async function runJobs(ctx: RunContext, jobs: readonly PlannedJob[]): Pro
 
 const ms = (t0: number): number => Math.round((performance.now() - t0) * 10) / 10;
 
+/** A job's timing: `t0` moves to when a worker thread takes the job, and the wait before is kept apart. */
+interface JobClock {
+  t0: number;
+  queuedMs?: number;
+}
+
+const queued = (c: JobClock): { queuedMs?: number } => (c.queuedMs !== undefined ? { queuedMs: c.queuedMs } : {});
+
 async function runOne(ctx: RunContext, job: PlannedJob, lookedUp: () => Promise<void>): Promise<JobOutcome> {
-  const t0 = performance.now();
+  const clock: JobClock = { t0: performance.now() };
   const base = { id: job.id, model: job.model, target: job.target.name };
-  const aborted = (): JobOutcome => ({ ...base, status: 'aborted', ms: ms(t0), diagnostics: [], passes: [] });
+  const aborted = (): JobOutcome => ({ ...base, status: 'aborted', ms: ms(clock.t0), diagnostics: [], passes: [] });
   const fail = (diags: readonly Diagnostic[], extra: { reason?: MissReason; key?: string } = {}): JobOutcome => {
     const first = diags.find((d) => d.severity === 'error') ?? diags[0] ?? {
       code: 'RLX_INTERNAL', severity: 'error' as const, message: 'the compiler reported failure without a diagnostic',
       hint: 'This is a bug in relax. Please report it.',
     };
     const all = diags.length > 0 ? diags : [first];
-    const t = ms(t0);
+    const t = ms(clock.t0);
     ctx.emit({
       type: 'job-error', model: job.model, target: job.target.name, code: first.code, message: first.message,
-      ...(first.where ? { where: first.where } : {}), ...(first.hint ? { hint: first.hint } : {}), ms: t, diagnostics: all,
+      ...(first.where ? { where: first.where } : {}), ...(first.hint ? { hint: first.hint } : {}), ms: t, ...queued(clock), diagnostics: all,
       ...(extra.reason ? { reason: extra.reason } : {}),
     });
     return { ...base, status: 'failed', ms: t, diagnostics: all, passes: [], ...extra };
@@ -149,7 +157,7 @@ async function runOne(ctx: RunContext, job: PlannedJob, lookedUp: () => Promise<
         await writeArtifact(ctx.outDir, job.model, job.target.name, look.files);
         await ctx.cache.markWritten(job, key, dir);
       }
-      const t = ms(t0);
+      const t = ms(clock.t0);
       ctx.emit({ type: 'job-done', model: job.model, target: job.target.name, cached: true, reason: look.reason, ms: t, dir, passes: [], schedule: [], warnings: [] });
       return { ...base, status: 'cached', reason: look.reason, ms: t, dir, key: key.key, diagnostics: [], passes: [] };
     }
@@ -163,7 +171,7 @@ async function runOne(ctx: RunContext, job: PlannedJob, lookedUp: () => Promise<
       await rm(tmpDir, { recursive: true, force: true }).catch(() => undefined);
       throw e;
     }
-    return await compileAndStore(ctx, job, key, look.reason, dir, t0, base, fail, aborted, priority, tmpDir);
+    return await compileAndStore(ctx, job, key, look.reason, dir, clock, base, fail, aborted, priority, tmpDir);
   } catch (e) {
     if (e instanceof JobAborted) return aborted();
     return fail([writeDiagnostic(e, where)], { key: key.key });
@@ -171,7 +179,7 @@ async function runOne(ctx: RunContext, job: PlannedJob, lookedUp: () => Promise<
 }
 
 async function compileAndStore(
-  ctx: RunContext, job: PlannedJob, key: CacheKey, reason: MissReason, dir: string, t0: number,
+  ctx: RunContext, job: PlannedJob, key: CacheKey, reason: MissReason, dir: string, clock: JobClock,
   base: { id: string; model: string; target: string },
   fail: (d: readonly Diagnostic[], extra?: { reason?: MissReason; key?: string }) => JobOutcome,
   aborted: () => JobOutcome,
@@ -185,7 +193,11 @@ async function compileAndStore(
       ...(ctx.objectCacheDir ? { objectCacheDir: ctx.objectCacheDir } : {}),
       ...(job.bind ? { bind: job.bind } : {}), ...(job.configFile ? { configFile: job.configFile } : {}),
     };
-    result = await ctx.pool().run(cjob, { ...(ctx.signal ? { signal: ctx.signal } : {}), priority });
+    const onStart = (): void => {
+      clock.queuedMs = ms(clock.t0);
+      clock.t0 = performance.now();
+    };
+    result = await ctx.pool().run(cjob, { ...(ctx.signal ? { signal: ctx.signal } : {}), priority, onStart });
   } catch (e) {
     if (e instanceof JobAborted) return aborted();
     throw e;
@@ -208,10 +220,10 @@ async function compileAndStore(
     await ctx.cache.store(job, key, result.files);
     await ctx.cache.markWritten(job, key, dir);
   }
-  const t = ms(t0);
+  const t = ms(clock.t0);
   const warnings = result.diagnostics.filter((d) => d.severity !== 'error');
   ctx.emit({
-    type: 'job-done', model: job.model, target: job.target.name, cached: false, reason, ms: t, dir,
+    type: 'job-done', model: job.model, target: job.target.name, cached: false, reason, ms: t, ...queued(clock), dir,
     passes: result.timings, schedule: result.schedule, warnings,
   });
   return { ...base, status: 'built', reason, ms: t, dir, key: key.key, diagnostics: result.diagnostics, passes: result.timings };

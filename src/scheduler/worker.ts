@@ -6,6 +6,7 @@
 import type { CompileJob, CompileResult } from '../compiler/job.js';
 import { toDiagnostic } from '../diagnostics/index.js';
 import { setObjectCacheDir } from '../backends/object-cache.js';
+import { setCompileSlots } from '../backends/slots.js';
 
 type CompileFn = (job: CompileJob) => Promise<CompileResult>;
 
@@ -33,6 +34,7 @@ export default async function runJob(job: CompileJob): Promise<CompileResult> {
   try {
     const compile = await loadCompile();
     setObjectCacheDir(job.objectCacheDir);
+    setCompileSlots(job.slots);
     return await compile(job);
   } catch (e) {
     return {

@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { RelaxError } from '../../diagnostics/index.js';
 import { runTool, versionLine } from '../exec.js';
 import { findExecutable } from '../which.js';
+import { splitUnit } from '../c-like.js';
 import { cachedCompile, toolStamp } from '../object-cache.js';
+import { runUnits } from '../slots.js';
 import type { CSource } from './codegen.js';
 
 export const C_SOURCE = 'kernels.c';
@@ -23,30 +25,58 @@ export function ccVersion(cc: string = defaultCc()): string | null {
   return versions.get(cc)!;
 }
 
+/** Translation units are split at about this many bytes of C (cc's own start-up is ~30 ms per unit). */
+export const C_UNIT_BYTES = 64 * 1024;
+
+const BASE_FLAGS = ['-std=gnu11', '-O2', '-fwrapv', '-fPIC'];
+
 /**
  * Flags for a byte-reproducible shared library: fixed relative file names (cwd is the temp dir), no build id,
  * the temp dir mapped away from anything the compiler might record.
  */
 export function ccArgs(tmpDir: string): string[] {
   return [
-    '-std=gnu11', '-O2', '-fwrapv', '-fPIC', '-shared',
+    ...BASE_FLAGS, '-shared',
     `-ffile-prefix-map=${tmpDir}=.`, '-Wl,--build-id=none',
     '-o', C_LIBRARY, C_SOURCE, '-lm',
   ];
 }
 
-/** Compiles `src` into kernels.so inside `tmpDir` and returns the library's bytes (reused from the object cache). */
-export async function compileC(src: CSource, tmpDir: string, cc: string = defaultCc()): Promise<Uint8Array> {
-  // The flags name the temp dir only to map it away (-ffile-prefix-map), so the key uses a fixed placeholder.
-  const key = ['cc', toolStamp(findExecutable(cc) ?? cc), ccArgs('<tmp>').join(' '), src.source];
-  const out = await cachedCompile(key, async () => ({ [C_LIBRARY]: await compileCUncached(src, tmpDir, cc) }));
-  return out[C_LIBRARY]!;
+/** One unit of a split library: `kernels.c` → `kernels.o` in the unit's own folder (so the object never names it). */
+function objectArgs(unitDir: string): string[] {
+  return [...BASE_FLAGS, '-c', `-ffile-prefix-map=${unitDir}=.`, '-o', 'kernels.o', C_SOURCE];
 }
 
-async function compileCUncached(src: CSource, tmpDir: string, cc: string): Promise<Uint8Array> {
+/**
+ * Compiles `src` into kernels.so inside `tmpDir` and returns the library's bytes (reused from the object cache).
+ * A large source is split into translation units (splitUnit) compiled side by side on free compile slots, each
+ * cached on its own (an edit recompiles only its unit), then linked in order.
+ */
+export async function compileC(src: CSource, tmpDir: string, cc: string = defaultCc()): Promise<Uint8Array> {
+  const stamp = toolStamp(findExecutable(cc) ?? cc);
+  const units = splitUnit(src, C_UNIT_BYTES);
+  if (units.length === 1) {
+    // The flags name the temp dir only to map it away (-ffile-prefix-map), so the key uses a fixed placeholder.
+    const key = ['cc', stamp, ccArgs('<tmp>').join(' '), src.source];
+    const out = await cachedCompile(key, async () => ({ [C_LIBRARY]: await runCc(cc, ccArgs(tmpDir), src, tmpDir, C_LIBRARY) }));
+    return out[C_LIBRARY]!;
+  }
+  const objects = await runUnits(units.map((unit, i) => async () => {
+    const key = ['cc-object', stamp, objectArgs('<tmp>').join(' '), unit.source];
+    const dir = join(tmpDir, `unit${i}`);
+    return (await cachedCompile(key, async () => ({ o: await runCc(cc, objectArgs(dir), unit, dir, 'kernels.o') }))).o!;
+  }));
+  const names = objects.map((_, i) => `unit${i}.o`);
   await mkdir(tmpDir, { recursive: true });
-  await writeFile(join(tmpDir, C_SOURCE), src.source);
-  const r = await runTool(cc, ccArgs(tmpDir), tmpDir);
+  await Promise.all(objects.map((o, i) => writeFile(join(tmpDir, names[i]!), o)));
+  return runCc(cc, ['-shared', '-Wl,--build-id=none', '-o', C_LIBRARY, ...names, '-lm'], src, tmpDir, C_LIBRARY);
+}
+
+/** Runs cc in `dir` (writing `src` there as kernels.c first) and returns the bytes of `out`. */
+async function runCc(cc: string, args: string[], src: CSource, dir: string, out: string): Promise<Uint8Array> {
+  await mkdir(dir, { recursive: true });
+  if (args.includes(C_SOURCE)) await writeFile(join(dir, C_SOURCE), src.source);
+  const r = await runTool(cc, args, dir);
   if (r.spawnError) {
     if (r.spawnError.code === 'ENOENT') {
       throw new RelaxError('RLX_TOOLCHAIN_MISSING', `the C compiler '${cc}' was not found; the cpu target needs one to build ${C_LIBRARY}`,
@@ -63,5 +93,5 @@ async function compileCUncached(src: CSource, tmpDir: string, cc: string): Promi
       span ? { kernel: span.kernel } : undefined,
       'This is likely a bug in relax\'s C codegen; the generated file is kernels.c in the job\'s temp directory.');
   }
-  return new Uint8Array(await readFile(join(tmpDir, C_LIBRARY)));
+  return new Uint8Array(await readFile(join(dir, out)));
 }

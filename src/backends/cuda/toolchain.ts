@@ -4,13 +4,17 @@ import { join } from 'node:path';
 import { RelaxError } from '../../diagnostics/index.js';
 import { runTool, versionLine } from '../exec.js';
 import { findExecutable } from '../which.js';
+import { splitUnit } from '../c-like.js';
 import { cachedCompile, toolStamp } from '../object-cache.js';
+import { runUnits } from '../slots.js';
 import type { CSource } from '../cpu/codegen.js';
 
 export const CUDA_SOURCE = 'kernels.cu';
 export const CUDA_CUBIN = 'kernels.cubin';
 export const CUDA_PTX = 'kernels.ptx';
 export const DEFAULT_ARCH = 'sm_90';
+/** Translation units are split at about this many bytes of CUDA (each nvcc run costs ~1 s of start-up). */
+export const CUDA_UNIT_BYTES = 160 * 1024;
 
 /** nvcc from `$NVCC`, PATH, or /usr/local/cuda/bin; null when absent. */
 export function findNvcc(): string | null {
@@ -58,23 +62,53 @@ async function nvccRun(nvcc: string, args: string[], src: CSource, tmpDir: strin
   return new Uint8Array(await readFile(join(tmpDir, out)));
 }
 
-/** Compiles kernels.cu in `tmpDir` to a cubin and PTX for `arch` (reused from the object cache). */
+/**
+ * Compiles kernels.cu in `tmpDir` to a cubin and PTX for `arch` (reused from the object cache). A large source is
+ * split into translation units (splitUnit) compiled side by side on free compile slots, each cached on its own:
+ * every unit becomes PTX and a relocatable cubin, the cubins are device-linked in order into one kernels.cubin,
+ * and kernels.ptx is the units' PTX joined under one header (the kernels are self-contained entries).
+ */
 export async function compileCuda(src: CSource, tmpDir: string, nvcc: string, arch: string): Promise<{ cubin: Uint8Array; ptx: Uint8Array }> {
   checkArch(arch);
-  const key = ['nvcc', toolStamp(nvcc), arch, '-O3 -std=c++17 ptx->cubin', src.source];
-  const out = await cachedCompile(key, async () => {
-    const r = await compileCudaUncached(src, tmpDir, nvcc, arch);
-    return { [CUDA_CUBIN]: r.cubin, [CUDA_PTX]: r.ptx };
-  });
-  return { cubin: out[CUDA_CUBIN]!, ptx: out[CUDA_PTX]! };
+  const stamp = toolStamp(nvcc);
+  const units = splitUnit(src, CUDA_UNIT_BYTES);
+  if (units.length === 1) {
+    const key = ['nvcc', stamp, arch, '-O3 -std=c++17 ptx->cubin', src.source];
+    const out = await cachedCompile(key, async () => {
+      const r = await compileUnit(src, tmpDir, nvcc, arch, false);
+      return { [CUDA_CUBIN]: r.cubin, [CUDA_PTX]: r.ptx };
+    });
+    return { cubin: out[CUDA_CUBIN]!, ptx: out[CUDA_PTX]! };
+  }
+  const parts = await runUnits(units.map((unit, i) => async () => {
+    const key = ['nvcc-unit', stamp, arch, '-O3 -std=c++17 ptx->relocatable cubin', unit.source];
+    const out = await cachedCompile(key, async () => {
+      const r = await compileUnit(unit, join(tmpDir, `unit${i}`), nvcc, arch, true);
+      return { [CUDA_CUBIN]: r.cubin, [CUDA_PTX]: r.ptx };
+    });
+    return { cubin: out[CUDA_CUBIN]!, ptx: out[CUDA_PTX]! };
+  }));
+  const names = parts.map((_, i) => `unit${i}.cubin`);
+  await mkdir(tmpDir, { recursive: true });
+  await Promise.all(parts.map((p, i) => writeFile(join(tmpDir, names[i]!), p.cubin)));
+  const cubin = await nvccRun(nvcc, ['-dlink', '-cubin', `-arch=${arch}`, '-o', CUDA_CUBIN, ...names], src, tmpDir, CUDA_CUBIN);
+  return { cubin, ptx: joinPtx(parts.map((p) => new TextDecoder().decode(p.ptx))) };
 }
 
-async function compileCudaUncached(src: CSource, tmpDir: string, nvcc: string, arch: string): Promise<{ cubin: Uint8Array; ptx: Uint8Array }> {
-  await mkdir(tmpDir, { recursive: true });
-  await writeFile(join(tmpDir, CUDA_SOURCE), src.source);
+/** PTX modules joined into one: the first keeps its header (.version, .target, .address_size), the rest drop theirs. */
+export function joinPtx(modules: readonly string[]): Uint8Array {
+  const header = /^\s*\.(version|target|address_size)\b/;
+  const text = modules.map((m, i) => (i === 0 ? m : m.split('\n').filter((l) => !header.test(l)).join('\n'))).join('\n');
+  return new TextEncoder().encode(text);
+}
+
+/** Source → PTX → cubin in `dir`; `relocatable` for a unit that is device-linked with others afterwards. */
+async function compileUnit(src: CSource, dir: string, nvcc: string, arch: string, relocatable: boolean): Promise<{ cubin: Uint8Array; ptx: Uint8Array }> {
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, CUDA_SOURCE), src.source);
   // The C++ front end (cudafe++/cicc) runs once: source -> PTX, then PTX -> cubin (ptxas only). Compiling the
   // source twice (-cubin and -ptx) cost about 1.5x the CPU time for the same two files.
-  const ptx = await nvccRun(nvcc, ['-ptx', `-arch=${arch}`, '-O3', '-std=c++17', '-o', CUDA_PTX, CUDA_SOURCE], src, tmpDir, CUDA_PTX);
-  const cubin = await nvccRun(nvcc, ['-cubin', `-arch=${arch}`, '-O3', '-o', CUDA_CUBIN, CUDA_PTX], src, tmpDir, CUDA_CUBIN);
+  const ptx = await nvccRun(nvcc, ['-ptx', `-arch=${arch}`, '-O3', '-std=c++17', '-o', CUDA_PTX, CUDA_SOURCE], src, dir, CUDA_PTX);
+  const cubin = await nvccRun(nvcc, ['-cubin', ...(relocatable ? ['-rdc=true'] : []), `-arch=${arch}`, '-O3', '-o', CUDA_CUBIN, CUDA_PTX], src, dir, CUDA_CUBIN);
   return { cubin, ptx };
 }

@@ -1,0 +1,121 @@
+/**
+ * Large kernel sources are split into translation units (c-like.ts splitUnit), compiled side by side on the
+ * build's free compile slots (backends/slots.ts) and linked in order: the output must not depend on how many ran
+ * at once, every kernel must be in it, and `--jobs` must bound how many compiles run.
+ */
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { splitUnit } from '../../src/backends/c-like.js';
+import { emitCSource } from '../../src/backends/cpu/codegen.js';
+import { compileC, C_UNIT_BYTES, defaultCc } from '../../src/backends/cpu/toolchain.js';
+import { emitCudaSource } from '../../src/backends/cuda/codegen.js';
+import { compileCuda, CUDA_UNIT_BYTES, findNvcc } from '../../src/backends/cuda/toolchain.js';
+import { setObjectCacheDir } from '../../src/backends/object-cache.js';
+import { createSlots, holdSlot, runUnits, setCompileSlots, slotStats } from '../../src/backends/slots.js';
+import type { PrimFunc } from '../../src/compiler/tir/types.js';
+import { addFn, addGpuFn, mustRun, tmp } from './fixtures-c.js';
+
+const many = (fn: PrimFunc, n: number): PrimFunc[] => Array.from({ length: n }, (_, i) => ({ ...fn, name: `${fn.name}_${i}` }));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+afterEach(() => {
+  setCompileSlots(undefined);
+  setObjectCacheDir(undefined);
+});
+
+describe('compile slots', () => {
+  it('without slots, units run one at a time, in order', async () => {
+    slotStats.peak = 0;
+    const order: number[] = [];
+    const out = await runUnits([0, 1, 2, 3].map((i) => async () => { order.push(i); await sleep(5); return i * 10; }));
+    expect(out).toEqual([0, 10, 20, 30]);
+    expect(order).toEqual([0, 1, 2, 3]);
+    expect(slotStats.peak).toBe(1);
+  });
+
+  it('takes free slots (never more), gives them back, and throws the first failure after the rest settle', async () => {
+    const sab = createSlots(3);
+    holdSlot(sab); // the job's own slot, as the pool takes it
+    setCompileSlots(sab);
+    slotStats.peak = 0;
+    const out = await runUnits(Array.from({ length: 8 }, (_, i) => async () => { await sleep(10); return i; }));
+    expect(out).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(slotStats.peak).toBe(3);
+    expect(Atomics.load(new Int32Array(sab), 0)).toBe(2);
+    let settled = 0;
+    await expect(runUnits([
+      async () => { await sleep(5); throw new Error('unit 0 failed'); },
+      async () => { await sleep(20); settled++; return 1; },
+      async () => { await sleep(20); settled++; return 2; },
+    ])).rejects.toThrow('unit 0 failed');
+    expect(settled).toBe(2);
+    expect(Atomics.load(new Int32Array(sab), 0)).toBe(2);
+  });
+});
+
+describe('splitUnit', () => {
+  it('keeps small sources whole and splits large ones by size, kernels in order, head in every unit', () => {
+    const small = emitCSource(many(addFn, 3));
+    expect(splitUnit(small, 64 * 1024)).toEqual([small]);
+    const src = emitCSource(many(addFn, 40));
+    const units = splitUnit(src, 2000);
+    expect(units.length).toBeGreaterThan(3);
+    expect(units.flatMap((u) => u.spans.map((s) => s.kernel))).toEqual(src.spans.map((s) => s.kernel));
+    const head = src.source.split('\n').slice(0, src.spans[0]!.firstLine - 2).join('\n');
+    for (const u of units) {
+      expect(u.source.startsWith(head)).toBe(true);
+      const lines = u.source.split('\n');
+      for (const s of u.spans) {
+        const orig = src.spans.find((o) => o.kernel === s.kernel)!;
+        expect(lines.slice(s.firstLine - 1, s.lastLine)).toEqual(src.source.split('\n').slice(orig.firstLine - 1, orig.lastLine));
+      }
+    }
+    // Only a single kernel may exceed the size.
+    for (const u of units) if (u.spans.length > 1) expect(u.source.length).toBeLessThanOrEqual(2000);
+  });
+});
+
+describe('split compiles (real toolchains)', () => {
+  const ccOk = (() => { try { execFileSync(defaultCc(), ['--version']); return true; } catch { return false; } })();
+
+  it.runIf(mustRun(ccOk, 'cc'))('cc: a library from several units holds every kernel and does not depend on the slots it got', async () => {
+    const one = emitCSource(many(addFn, 2)).source.length - emitCSource(many(addFn, 1)).source.length;
+    const src = emitCSource(many(addFn, Math.ceil((3.5 * C_UNIT_BYTES) / one)));
+    expect(splitUnit(src, C_UNIT_BYTES).length).toBeGreaterThan(1);
+    const serial = await compileC(src, tmp('split-cc-a'));
+    const sab = createSlots(4);
+    holdSlot(sab);
+    setCompileSlots(sab);
+    slotStats.peak = 0;
+    const parallel = await compileC(src, tmp('split-cc-b'));
+    expect(slotStats.peak).toBeGreaterThan(1);
+    expect(Buffer.from(parallel).equals(Buffer.from(serial))).toBe(true);
+    const so = join(tmp('split-cc-so'), 'k.so');
+    writeFileSync(so, serial);
+    const symbols = execFileSync('nm', ['-D', '--defined-only', so], { encoding: 'utf8' });
+    for (const s of src.spans) expect(symbols).toMatch(new RegExp(` T ${s.kernel}$`, 'm'));
+  }, 120_000);
+
+  const nvcc = findNvcc();
+  it.runIf(mustRun(nvcc !== null, 'nvcc'))('nvcc: units are device-linked into one cubin with every entry; the joined PTX assembles', async () => {
+    // Enough kernels for two or three units.
+    const one = emitCudaSource(many(addGpuFn, 2)).source.length - emitCudaSource(many(addGpuFn, 1)).source.length;
+    const src = emitCudaSource(many(addGpuFn, Math.ceil((2.2 * CUDA_UNIT_BYTES) / one)));
+    expect(splitUnit(src, CUDA_UNIT_BYTES).length).toBeGreaterThan(1);
+    const sab = createSlots(2);
+    holdSlot(sab);
+    setCompileSlots(sab);
+    const dir = tmp('split-nvcc');
+    const { cubin, ptx } = await compileCuda(src, dir, nvcc!, 'sm_90');
+    writeFileSync(join(dir, 'linked.cubin'), cubin);
+    const funcs = execFileSync('readelf', ['-sW', join(dir, 'linked.cubin')], { encoding: 'utf8' }).split('\n').filter((l) => / FUNC +GLOBAL /.test(l));
+    expect(funcs).toHaveLength(src.spans.length);
+    const text = new TextDecoder().decode(ptx);
+    expect(text.match(/^\.version /gm)).toHaveLength(1);
+    expect(text.match(/^\.visible \.entry /gm)).toHaveLength(src.spans.length);
+    writeFileSync(join(dir, 'joined.ptx'), ptx);
+    execFileSync(nvcc!, ['-cubin', '-arch=sm_90', '-o', 'joined.cubin', 'joined.ptx'], { cwd: dir });
+  }, 300_000);
+});
