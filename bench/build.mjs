@@ -62,7 +62,9 @@ const int = (s, name) => {
 };
 const only = new Set(list(opt.only));
 for (const o of only) if (!ALL.includes(o)) throw new Error(`--only: unknown benchmark '${o}' (known: ${ALL.join(', ')})`);
-const MODELS = list(opt['model-list']);
+// A --model-list entry is a folder under --models (e.g. onnx-light/resnet50); the model is named by its last part.
+const MODEL_DIRS = new Map(list(opt['model-list']).map((m) => [path.basename(m), m]));
+const MODELS = [...MODEL_DIRS.keys()];
 const TARGETS = list(opt.targets);
 const EDIT_MODEL = opt['edit-model'];
 const TIMEOUT_MS = int(opt.timeout, 'timeout') * 1000;
@@ -115,7 +117,7 @@ function writeConfig(dir, models) {
 
 /** Copies a model folder's model.onnx and external data files (not its test data) into dir/models/<as>/. */
 function copyModel(name, dir, as = name) {
-  const src = path.join(opt.models, name);
+  const src = path.join(opt.models, MODEL_DIRS.get(name) ?? name);
   const dst = path.join(dir, 'models', as);
   mkdirSync(dst, { recursive: true });
   for (const f of readdirSync(src)) {
@@ -191,7 +193,7 @@ function machine() {
 async function cold() {
   const rows = [];
   for (const model of MODELS) {
-    const source = path.join(opt.models, model, 'model.onnx');
+    const source = path.join(opt.models, MODEL_DIRS.get(model), 'model.onnx');
     for (const target of TARGETS) {
       if (!existsSync(source)) { rows.push({ model, target, status: 'missing', message: `${source} not found` }); continue; }
       const dir = project(`cold-${model}-${target}`);
@@ -214,10 +216,10 @@ async function cold() {
   return rows;
 }
 
-/** What builds today: from (a) when it ran, else the edit model on every target. */
+/** What builds today: from (a) when it ran, else every listed model on every target (failures show as such). */
 function builtJobs(coldRows) {
   if (coldRows) return coldRows.filter((r) => r.status === 'built').map((r) => ({ model: r.model, target: r.target }));
-  return TARGETS.map((target) => ({ model: EDIT_MODEL, target }));
+  return MODELS.flatMap((model) => TARGETS.map((target) => ({ model, target })));
 }
 
 /** A project holding copies of the built models (so edits never touch the shared originals). */
@@ -377,6 +379,9 @@ async function scale(coldRows) {
     const walls = [];
     let ok = true;
     let threads = null;
+    let longest = null;
+    let jobSumMs = 0;
+    const errors = [];
     for (let rep = 0; rep < int(opt['scale-reps'], 'scale-reps'); rep++) {
       rmSync(path.join(dir, '.relax-cache'), { recursive: true, force: true });
       rmSync(path.join(dir, 'dist'), { recursive: true, force: true });
@@ -385,8 +390,14 @@ async function scale(coldRows) {
       threads = r.events.find((e) => e.event === 'build-start')?.threads ?? null;
       if (r.code !== 0 || !d || d.built !== jobs) ok = false;
       walls.push(r.wall);
+      // Each job's own time (from when a thread took it): the longest bounds the wall time from below.
+      for (const e of jobsOf(r, 'job-done')) {
+        jobSumMs += e.ms;
+        if (!longest || e.ms > longest.ms) longest = { id: `${e.model}:${e.target}`, ms: round(e.ms) };
+      }
+      for (const e of jobsOf(r, 'job-error')) errors.push(`${e.model}:${e.target} ${e.code}`);
     }
-    rows.push({ jobsFlag: n, threads, ok, wallMs: round(pct(walls, 50)), raw: walls.map((w) => round(w)) });
+    rows.push({ jobsFlag: n, threads, ok, wallMs: round(pct(walls, 50)), raw: walls.map((w) => round(w)), longestJob: longest, jobSumMs: round(jobSumMs), errors });
     log(`scale --jobs ${n}: ${rows.at(-1).wallMs} ms (${ok ? 'ok' : 'FAILED'})`);
   }
   const t1 = rows.find((r) => r.jobsFlag === 1)?.wallMs;
@@ -427,8 +438,8 @@ function markdown(r) {
     } else if (r.watch) out.push(`| (d) watch | ${r.watch.error ?? r.watch.skipped} | | | | | |`);
   }
   if (r.scale?.rows) {
-    out.push('', `### (e) Cold-build scaling: ${r.scale.jobs} jobs (\`--force\`, empty cache)`, '', `Jobs: ${Object.entries(r.scale.composition).map(([n, t]) => `${n} × {${t.join(', ')}}`).join(', ')}.`, '', '| --jobs | threads | wall ms | speedup | efficiency T1/(N·TN) | all built | raw ms |', '| ---: | ---: | ---: | ---: | ---: | --- | --- |');
-    for (const s of r.scale.rows) out.push(`| ${s.jobsFlag} | ${s.threads ?? ''} | ${s.wallMs} | ${s.speedup} | ${s.efficiency} | ${s.ok} | ${s.raw.join(', ')} |`);
+    out.push('', `### (e) Cold-build scaling: ${r.scale.jobs} jobs (\`--force\`, empty cache)`, '', `Jobs: ${Object.entries(r.scale.composition).map(([n, t]) => `${n} × {${t.join(', ')}}`).join(', ')}.`, '', '| --jobs | threads | wall ms | speedup | efficiency T1/(N·TN) | all built | longest job (own ms) | sum of job ms | raw ms |', '| ---: | ---: | ---: | ---: | ---: | --- | --- | ---: | --- |');
+    for (const s of r.scale.rows) out.push(`| ${s.jobsFlag} | ${s.threads ?? ''} | ${s.wallMs} | ${s.speedup} | ${s.efficiency} | ${s.ok}${s.errors?.length ? ` (${s.errors.join(', ')})` : ''} | ${s.longestJob ? `${s.longestJob.id} ${s.longestJob.ms}` : ''} | ${s.jobSumMs ?? ''} | ${s.raw.join(', ')} |`);
   } else if (r.scale) out.push('', `### (e) scaling: ${r.scale.skipped}`);
   const raw = [...(r.noop?.series ?? [{ env: '', wallMs: r.noop?.wallMs }]).flatMap((s) => [[`(b) no-op wall${s.env ? `, env ${s.env}` : ''}`, s.wallMs], ...(s.bareNodeMs ? [[`(b) bare node, env ${s.env}`, s.bareNodeMs]] : [])]), ['(c) edit wall', r.edit?.wallMs], ['(c) edit job', r.edit?.jobMs], ['(d) watch edit → artifacts', r.watch?.latencyMs], ['(d) watch edit → event', r.watch?.eventLatencyMs]].filter(([, s]) => s?.raw);
   if (raw.length) out.push('', 'Raw ms, in run order:', '', ...raw.map(([k, s]) => `- ${k}: ${s.raw.join(', ')}`));

@@ -33,17 +33,18 @@ if [ "${1:-}" = prepare ]; then
   {
     printf '{"outDir":"dist","targets":[{"kind":"cuda","arch":"sm_90"}],"models":{'
     sep=''
-    for m in "${models[@]}"; do printf '%s"%s":"%s"' "$sep" "$m" "$shared/$m/model.onnx"; sep=','; done
+    for m in "${models[@]}"; do printf '%s"%s":"%s"' "$sep" "${m##*/}" "$shared/$m/model.onnx"; sep=','; done
     printf '}}\n'
   } > "$tmp/relax.config.json"
   (cd "$tmp" && node "$OLDPWD/bin/relax.js" build --force)
   rm -rf .carry/models && mkdir -p .carry/models
   for m in "${models[@]}"; do
-    mkdir -p "$tmp/pack/$m"
-    cp -r "$tmp/dist/$m/cuda" "$tmp/pack/$m/cuda"
-    cp "$shared/$m/test_data_set_0/input_0.pb" "$shared/$m/test_data_set_0/output_0.pb" "$tmp/pack/$m/"
-    node scripts/device/second-size.mjs "$shared/$m/model.onnx" "$tmp/dist/$m/cuda" "$tmp/pack/$m"
-    tar -cf - -C "$tmp/pack" "$m" | xz -T2 -6 > ".carry/models/$m.tar.xz"
+    n=${m##*/} # onnx-light/densenet121 is the model densenet121
+    mkdir -p "$tmp/pack/$n"
+    cp -r "$tmp/dist/$n/cuda" "$tmp/pack/$n/cuda"
+    cp "$shared/$m/test_data_set_0/input_0.pb" "$shared/$m/test_data_set_0/output_0.pb" "$tmp/pack/$n/"
+    node scripts/device/second-size.mjs "$shared/$m/model.onnx" "$tmp/dist/$n/cuda" "$tmp/pack/$n"
+    tar -cf - -C "$tmp/pack" "$n" | xz -T2 -6 > ".carry/models/$n.tar.xz"
   done
   du -ab .carry | sort -n | tail -n 12
   total=$(du -sb .carry | cut -f1)
