@@ -9,7 +9,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Piscina } from 'piscina';
 import type { CompileJob, CompileResult } from '../compiler/job.js';
-import { createSlots, holdSlot, releaseSlot } from '../backends/slots.js';
+import { SLOT_POLL_MS, createSlots, releaseSlot, takeJobSlot } from '../backends/slots.js';
 
 export interface PoolOptions {
   /** Threads; default os.availableParallelism(). */
@@ -107,13 +107,22 @@ export function createPool(opts: PoolOptions = {}): WorkerPool {
     return piscina;
   };
 
-  // One compile slot per thread: a running job holds one; its toolchain step may borrow the free ones.
+  // Compile slots (backends/slots.ts): a running job holds one; its split units may ask for more, and a unit
+  // waiting for a slot comes before the next job.
   const slots = createSlots(Math.max(size, Math.floor(opts.slots ?? size)));
   let active = 0;
   let seq = 0;
   const queue: Waiting[] = [];
+  let retry: NodeJS.Timeout | undefined;
   const next = (): void => {
     while (active < size && queue.length > 0) {
+      if (!takeJobSlot(slots)) {
+        retry ??= setTimeout(() => {
+          retry = undefined;
+          next();
+        }, SLOT_POLL_MS);
+        return;
+      }
       queue.sort((a, b) => b.priority - a.priority || a.seq - b.seq);
       active++;
       queue.shift()!.start();
@@ -148,7 +157,6 @@ export function createPool(opts: PoolOptions = {}): WorkerPool {
       if (signal?.aborted) throw new JobAborted();
       await slot(ro.priority ?? 0, signal);
       ro.onStart?.();
-      holdSlot(slots);
       try {
         if (signal?.aborted) throw new JobAborted();
         const p = await get();

@@ -161,9 +161,9 @@ async function runOne(ctx: RunContext, job: PlannedJob, lookedUp: () => Promise<
       ctx.emit({ type: 'job-done', model: job.model, target: job.target.name, cached: true, reason: look.reason, ms: t, dir, passes: [], schedule: [], warnings: [] });
       return { ...base, status: 'cached', reason: look.reason, ms: t, dir, key: key.key, diagnostics: [], passes: [] };
     }
-    const priority = await stat(job.modelPath).then((st) => st.size, () => 0);
+    const priority = job.cost;
     // Everything async happens before the barrier, so that after it every miss reaches the pool in the same tick
-    // and the pool's priority queue sees them all (largest model first).
+    // and the pool's priority queue sees them all (costliest job first).
     const tmpDir = await mkdtemp(path.join(os.tmpdir(), `relax-${job.model}-${job.target.name}-`));
     try {
       await lookedUp();

@@ -13,7 +13,7 @@ import { compileC, C_UNIT_BYTES, defaultCc } from '../../src/backends/cpu/toolch
 import { emitCudaSource } from '../../src/backends/cuda/codegen.js';
 import { compileCuda, CUDA_UNIT_BYTES, findNvcc } from '../../src/backends/cuda/toolchain.js';
 import { setObjectCacheDir } from '../../src/backends/object-cache.js';
-import { createSlots, holdSlot, runUnits, setCompileSlots, slotStats } from '../../src/backends/slots.js';
+import { createSlots, releaseSlot, runUnits, setCompileSlots, slotStats, takeJobSlot } from '../../src/backends/slots.js';
 import type { PrimFunc } from '../../src/compiler/tir/types.js';
 import { addFn, addGpuFn, mustRun, tmp } from './fixtures-c.js';
 
@@ -37,7 +37,7 @@ describe('compile slots', () => {
 
   it('takes free slots (never more), gives them back, and throws the first failure after the rest settle', async () => {
     const sab = createSlots(3);
-    holdSlot(sab); // the job's own slot, as the pool takes it
+    expect(takeJobSlot(sab)).toBe(true); // the job's own slot, as the pool takes it
     setCompileSlots(sab);
     slotStats.peak = 0;
     const out = await runUnits(Array.from({ length: 8 }, (_, i) => async () => { await sleep(10); return i; }));
@@ -52,6 +52,22 @@ describe('compile slots', () => {
     ])).rejects.toThrow('unit 0 failed');
     expect(settled).toBe(2);
     expect(Atomics.load(new Int32Array(sab), 0)).toBe(2);
+  });
+  it('a unit waiting for a slot comes before a new job', async () => {
+    const sab = createSlots(2);
+    expect(takeJobSlot(sab)).toBe(true); // job A (splits its source below)
+    expect(takeJobSlot(sab)).toBe(true); // job B
+    setCompileSlots(sab);
+    slotStats.peak = 0;
+    const units = runUnits([0, 1].map((i) => async () => { await sleep(40); return i; }));
+    await sleep(10);
+    expect(takeJobSlot(sab)).toBe(false); // none free
+    releaseSlot(sab); // job B ends: the slot goes to A's waiting unit, not to a new job
+    expect(takeJobSlot(sab)).toBe(false);
+    await sleep(15);
+    expect(slotStats.peak).toBe(2);
+    expect(await units).toEqual([0, 1]);
+    expect(takeJobSlot(sab)).toBe(true);
   });
 });
 
@@ -86,7 +102,7 @@ describe('split compiles (real toolchains)', () => {
     expect(splitUnit(src, C_UNIT_BYTES).length).toBeGreaterThan(1);
     const serial = await compileC(src, tmp('split-cc-a'));
     const sab = createSlots(4);
-    holdSlot(sab);
+    expect(takeJobSlot(sab)).toBe(true);
     setCompileSlots(sab);
     slotStats.peak = 0;
     const parallel = await compileC(src, tmp('split-cc-b'));
@@ -105,7 +121,7 @@ describe('split compiles (real toolchains)', () => {
     const src = emitCudaSource(many(addGpuFn, Math.ceil((2.2 * CUDA_UNIT_BYTES) / one)));
     expect(splitUnit(src, CUDA_UNIT_BYTES).length).toBeGreaterThan(1);
     const sab = createSlots(2);
-    holdSlot(sab);
+    expect(takeJobSlot(sab)).toBe(true);
     setCompileSlots(sab);
     const dir = tmp('split-nvcc');
     const { cubin, ptx } = await compileCuda(src, dir, nvcc!, 'sm_90');

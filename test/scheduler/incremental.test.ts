@@ -8,6 +8,7 @@ import { probeStats } from '../../src/scheduler/toolchains.js';
 import { cacheSize, pruneCache } from '../../src/scheduler/prune.js';
 import { cachedCompile, objectCacheStats, setObjectCacheDir } from '../../src/backends/object-cache.js';
 import { FIXTURE_WORKER, collector, project } from './helpers.js';
+import { buildModel } from '../frontend/onnx-builder.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -94,8 +95,18 @@ describe('incremental builds', () => {
     expect(c.of('job-error')[0]!.message).toMatch(/memory/);
   }, 60_000);
 
-  it('schedules the largest model first', async () => {
-    const p = fixture({ 'models/alpha.onnx': 'alpha small', 'models/beta.onnx': `beta ${'x'.repeat(100_000)}` });
+  it('schedules the costliest job first: the graph with more nodes, though its file is smaller', async () => {
+    const chain = (n: number, weights: number) => buildModel({
+      opset: 17,
+      inputs: [{ name: 'x', dtype: 'float32', dims: [4] }],
+      outputs: [{ name: `y${n}`, dtype: 'float32', dims: [4] }],
+      nodes: Array.from({ length: n }, (_, i) => ({ op: 'Relu', inputs: [i === 0 ? 'x' : `y${i}`], outputs: [`y${i + 1}`] })),
+      initializers: { w: { dtype: 'float32', shape: [weights], data: new Uint8Array(weights * 4) } },
+    });
+    const p = fixture();
+    writeFileSync(path.join(p.dir, 'models/alpha.onnx'), chain(1, 50_000));
+    writeFileSync(path.join(p.dir, 'models/beta.onnx'), chain(60, 1));
+    expect(statSync(path.join(p.dir, 'models/alpha.onnx')).size).toBeGreaterThan(statSync(path.join(p.dir, 'models/beta.onnx')).size);
     const log = path.join(p.dir, 'compiles.log');
     process.env.RELAX_TEST_COMPILE_LOG = log;
     await run(p.dir, { jobs: 1 });

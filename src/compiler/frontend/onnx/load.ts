@@ -222,3 +222,30 @@ export function externalDataLocations(bytes: Uint8Array): string[] {
   }
   return [...out].sort();
 }
+
+/**
+ * How many nodes the model's main graph has (0 when unreadable), read without decoding the model: the scheduler
+ * uses it to start the costliest jobs first (compile time follows the kernel count far more than the file size).
+ */
+export function graphNodeCount(bytes: Uint8Array): number {
+  let nodes = 0;
+  try {
+    const r = protobuf.Reader.create(bytes);
+    while (r.pos < r.len) {
+      const tag = r.uint32();
+      if (tag >>> 3 !== 7) { // ModelProto.graph
+        r.skipType(tag & 7);
+        continue;
+      }
+      const g = protobuf.Reader.create(r.bytes());
+      while (g.pos < g.len) {
+        const gt = g.uint32();
+        if (gt >>> 3 === 1) nodes++; // GraphProto.node
+        g.skipType(gt & 7);
+      }
+    }
+  } catch {
+    // Not a readable model: the compiler reports that.
+  }
+  return nodes;
+}
