@@ -4,7 +4,8 @@
 #
 # On the CPU machine:   scripts/device/models-cuda.sh prepare [GROUP|MODEL...]
 #   GROUP: all (default: mlp mobilenet_v2 squeezenet1_1 gpt2_tiny bert_small), cnn (mlp mobilenet_v2
-#   squeezenet1_1) or transformer (gpt2_tiny bert_small). Builds them for cuda and packs each artifact with its
+#   squeezenet1_1) or transformer (gpt2_tiny bert_small); a MODEL may be a folder under ../shared/models such as
+#   onnx-light/densenet121 (packed as densenet121). Builds them for cuda and packs each artifact with its
 #   input_0.pb / output_0.pb as .carry/models/<model>.tar.xz (replacing what an earlier prepare put there), plus
 #   Node and the runtime's node_modules (pack.sh). The travelling tree is capped at 64 MiB: Node and node_modules
 #   take ~27 MB and the five models' weights ~48 MB of random float32 (xz saves ~10%), so all five do not fit in
