@@ -148,13 +148,23 @@ function nodeProcess(argv, cwd, timeoutMs = TIMEOUT_MS, childEnv = env) {
     let out = '';
     let err = '';
     let timedOut = false;
+    // NDJSON events are parsed as they arrive; `at` is when (ms since spawn), for job timelines.
+    const events = [];
+    const take = (final) => {
+      const lines = out.split('\n');
+      out = final ? '' : lines.pop();
+      for (const l of lines) {
+        if (!l.startsWith('{')) continue;
+        try { events.push({ ...JSON.parse(l), at: round(performance.now() - t0) }); } catch { /* not an event */ }
+      }
+    };
     const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, timeoutMs);
-    child.stdout.on('data', (d) => { out += d; });
+    child.stdout.on('data', (d) => { out += d; take(false); });
     child.stderr.on('data', (d) => { err += d; });
     child.on('close', (code) => {
       clearTimeout(timer);
       const wall = performance.now() - t0;
-      const events = out.split('\n').filter((l) => l.startsWith('{')).map((l) => { try { return JSON.parse(l); } catch { return null; } }).filter(Boolean);
+      take(true);
       resolve({ code, wall, events, stderr: err, timedOut });
     });
   });
@@ -381,10 +391,11 @@ async function scale(coldRows) {
     let threads = null;
     let longest = null;
     let jobSumMs = 0;
+    let timeline = [];
     const errors = [];
     for (let rep = 0; rep < int(opt['scale-reps'], 'scale-reps'); rep++) {
-      rmSync(path.join(dir, '.relax-cache'), { recursive: true, force: true });
-      rmSync(path.join(dir, 'dist'), { recursive: true, force: true });
+      // Fully cold: no build cache, no artifacts, no plan snapshot or transpiled config (node_modules/.cache).
+      for (const d of ['.relax-cache', 'dist', 'node_modules']) rmSync(path.join(dir, d), { recursive: true, force: true });
       const r = await relax(['build', '--json', '--force', '--jobs', String(n)], dir);
       const d = doneOf(r);
       threads = r.events.find((e) => e.event === 'build-start')?.threads ?? null;
@@ -396,8 +407,10 @@ async function scale(coldRows) {
         if (!longest || e.ms > longest.ms) longest = { id: `${e.model}:${e.target}`, ms: round(e.ms) };
       }
       for (const e of jobsOf(r, 'job-error')) errors.push(`${e.model}:${e.target} ${e.code}`);
+      // When each job ran (ms since spawn; start = when a thread took it), longest first.
+      timeline = jobsOf(r, 'job-done').map((e) => ({ id: `${e.model}:${e.target}`, start: round(e.at - e.ms), end: e.at, queuedMs: e.queuedMs ?? null })).sort((a, b) => (b.end - b.start) - (a.end - a.start));
     }
-    rows.push({ jobsFlag: n, threads, ok, wallMs: round(pct(walls, 50)), raw: walls.map((w) => round(w)), longestJob: longest, jobSumMs: round(jobSumMs), errors });
+    rows.push({ jobsFlag: n, threads, ok, wallMs: round(pct(walls, 50)), raw: walls.map((w) => round(w)), longestJob: longest, jobSumMs: round(jobSumMs), errors, timeline });
     log(`scale --jobs ${n}: ${rows.at(-1).wallMs} ms (${ok ? 'ok' : 'FAILED'})`);
   }
   const t1 = rows.find((r) => r.jobsFlag === 1)?.wallMs;

@@ -184,29 +184,42 @@ export function loadOnnx(bytes: Uint8Array, opts: LoadOptions = {}): OnnxModel {
 }
 
 /**
+ * Visits the fields of one protobuf message in `buf` without copying: a length-delimited field's payload is
+ * handed to `visit` as a view (sub-messages are then walked the same way). `visit` returns false to skip a field.
+ */
+function walkFields(buf: Uint8Array, visit: (field: number, wire: number, r: protobuf.Reader) => boolean): void {
+  const r = protobuf.Reader.create(buf);
+  while (r.pos < r.len) {
+    const tag = r.uint32();
+    if (!visit(tag >>> 3, tag & 7, r)) r.skipType(tag & 7);
+  }
+}
+
+/** The payload of the length-delimited field at the reader's position, as a view (the reader moves past it). */
+function payload(r: protobuf.Reader): Uint8Array {
+  const len = r.uint32();
+  const view = r.buf.subarray(r.pos, r.pos + len);
+  r.pos += len;
+  return view;
+}
+
+/**
  * The external data files a model's initializers name (`external_data` `location`s), without decoding the
  * model: a shallow walk of ModelProto.graph.initializer. Used for cache keys; empty when there are none.
  */
 export function externalDataLocations(bytes: Uint8Array): string[] {
   const out = new Set<string>();
-  const fields = (buf: Uint8Array, visit: (field: number, r: protobuf.Reader) => boolean): void => {
-    const r = protobuf.Reader.create(buf);
-    while (r.pos < r.len) {
-      const tag = r.uint32();
-      if (!visit(tag >>> 3, r)) r.skipType(tag & 7);
-    }
-  };
   try {
-    fields(bytes, (f, r) => {
-      if (f !== 7) return false; // ModelProto.graph
-      fields(r.bytes(), (g, rg) => {
-        if (g !== 5) return false; // GraphProto.initializer
-        fields(rg.bytes(), (t, rt) => {
-          if (t !== 13) return false; // TensorProto.external_data
+    walkFields(bytes, (f, w, r) => {
+      if (f !== 7 || w !== 2) return false; // ModelProto.graph
+      walkFields(payload(r), (g, gw, rg) => {
+        if (g !== 5 || gw !== 2) return false; // GraphProto.initializer
+        walkFields(payload(rg), (t, tw, rt) => {
+          if (t !== 13 || tw !== 2) return false; // TensorProto.external_data
           let key = '', value = '';
-          fields(rt.bytes(), (e, re) => {
-            if (e === 1) key = re.string();
-            else if (e === 2) value = re.string();
+          walkFields(payload(rt), (e, ew, re) => {
+            if (e === 1 && ew === 2) key = re.string();
+            else if (e === 2 && ew === 2) value = re.string();
             else return false;
             return true;
           });
@@ -230,20 +243,14 @@ export function externalDataLocations(bytes: Uint8Array): string[] {
 export function graphNodeCount(bytes: Uint8Array): number {
   let nodes = 0;
   try {
-    const r = protobuf.Reader.create(bytes);
-    while (r.pos < r.len) {
-      const tag = r.uint32();
-      if (tag >>> 3 !== 7) { // ModelProto.graph
-        r.skipType(tag & 7);
-        continue;
-      }
-      const g = protobuf.Reader.create(r.bytes());
-      while (g.pos < g.len) {
-        const gt = g.uint32();
-        if (gt >>> 3 === 1) nodes++; // GraphProto.node
-        g.skipType(gt & 7);
-      }
-    }
+    walkFields(bytes, (f, w, r) => {
+      if (f !== 7 || w !== 2) return false; // ModelProto.graph
+      walkFields(payload(r), (g) => {
+        if (g === 1) nodes++; // GraphProto.node
+        return false;
+      });
+      return true;
+    });
   } catch {
     // Not a readable model: the compiler reports that.
   }
