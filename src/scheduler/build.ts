@@ -96,7 +96,7 @@ export interface Planned {
  * The plan, from the snapshot when valid, else by loading the config (and then saving a snapshot). `found` is
  * what config discovery gives for these options (discoverConfig).
  */
-export async function planBuild(options: BuildOptions, found: string | undefined, relax: string): Promise<Planned> {
+export async function planBuild(options: BuildOptions, found: string | undefined, relax: string, beforeLoad?: () => void): Promise<Planned> {
   const cwd = path.resolve(options.cwd ?? process.cwd());
   const req = { cwd, ...(options.config ? { config: options.config } : {}), ...(options.filter ? { filter: options.filter } : {}), ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}) };
   if (options.snapshot !== false && !options.force) {
@@ -104,6 +104,7 @@ export async function planBuild(options: BuildOptions, found: string | undefined
     if (snap) return { config: snap.config, jobs: snap.jobs, fromSnapshot: true };
   }
   const deps = found ? stampDeps(configDependencies(found)) : {};
+  beforeLoad?.();
   const { config, jobs } = await prepareBuild(options);
   const snapConfig: SnapshotConfig = {
     ...(config.file ? { file: config.file } : {}),
@@ -122,16 +123,22 @@ export async function build(options: BuildOptions = {}): Promise<BuildSummary> {
   const found = discoverConfig(cwd, options.config);
   const state = stateDir(cwd, options.cacheDir, found);
   const compiler = await compilerIdentity(state && path.join(state, 'compiler.json'));
-  const { config, jobs, fromSnapshot } = await planBuild(options, found, compiler);
-  const cacheDir = config.cacheDir;
-  const probe = new ToolchainProbe(path.join(state ?? cacheDir, 'toolchains.json'));
-  const memoFile = path.join(cacheDir, 'file-hashes.json');
-  const [toolchains] = await Promise.all([probe.versions(new Set(jobs.map((j) => j.target.kind))), cleanStaleTemps(config.outDir), loadHashMemo(memoFile)]);
-  const cache = new BuildCache(cacheDir);
-  const size = poolSize(options.jobs, jobs.length);
-  emit({ type: 'build-start', ...(config.file ? { config: config.file } : {}), jobs: jobs.map((j) => j.id), threads: size });
   let pool: WorkerPool | undefined;
   try {
+    // When the config has to be evaluated (it changed, or --force), jobs are likely to compile: the worker threads
+    // start now and load the compiler while this thread loads the config and plans.
+    const warm = (): void => {
+      pool ??= createPool(poolOptions(options.jobs ?? defaultPoolSize(), options));
+      pool.warm();
+    };
+    const { config, jobs, fromSnapshot } = await planBuild(options, found, compiler, warm);
+    const cacheDir = config.cacheDir;
+    const probe = new ToolchainProbe(path.join(state ?? cacheDir, 'toolchains.json'));
+    const memoFile = path.join(cacheDir, 'file-hashes.json');
+    const [toolchains] = await Promise.all([probe.versions(new Set(jobs.map((j) => j.target.kind))), cleanStaleTemps(config.outDir), loadHashMemo(memoFile)]);
+    const cache = new BuildCache(cacheDir);
+    const size = pool?.size ?? poolSize(options.jobs, jobs.length);
+    emit({ type: 'build-start', ...(config.file ? { config: config.file } : {}), jobs: jobs.map((j) => j.id), threads: size });
     const run = await runJobs({
       outDir: config.outDir,
       cache,

@@ -39,6 +39,8 @@ export interface WorkerPool {
   run(job: CompileJob, opts?: RunOptions): Promise<CompileResult>;
   /** Whether any worker thread was started. */
   readonly started: boolean;
+  /** Starts every thread now (each loads the compiler), ahead of the first job. */
+  warm(): void;
   destroy(): Promise<void>;
 }
 
@@ -93,11 +95,11 @@ export function createPool(opts: PoolOptions = {}): WorkerPool {
   const filename = toPath(opts.workerModule ?? new URL('./worker.js', import.meta.url));
   let piscina: Promise<Piscina> | undefined;
   let started = false;
-  const get = (): Promise<Piscina> => {
+  const get = (minThreads = 1): Promise<Piscina> => {
     piscina ??= import('piscina').then(({ Piscina: P }) => {
       started = true;
       const p = new P({
-        filename, minThreads: 1, maxThreads: size, idleTimeout: 30_000, concurrentTasksPerWorker: 1,
+        filename, minThreads, maxThreads: size, idleTimeout: 30_000, concurrentTasksPerWorker: 1,
         ...(opts.memoryLimitMb ? { resourceLimits: { maxOldGenerationSizeMb: opts.memoryLimitMb } } : {}),
       });
       // A dying worker also surfaces as an 'error' event; the task's rejection is what we act on.
@@ -151,6 +153,9 @@ export function createPool(opts: PoolOptions = {}): WorkerPool {
     size,
     get started() {
       return started;
+    },
+    warm() {
+      get(size).catch(() => undefined);
     },
     async run(job, ro = {}) {
       const { signal } = ro;

@@ -30,6 +30,10 @@ function loadCompile(): Promise<CompileFn> {
   return compileFn;
 }
 
+// The compiler (~200 ms of module loading) starts loading as soon as the thread does, so a pool warmed while the
+// main thread loads the config is ready when the first job arrives. A failure surfaces on the first job.
+loadCompile().catch(() => undefined);
+
 export default async function runJob(job: CompileJob): Promise<CompileResult> {
   try {
     const compile = await loadCompile();
