@@ -7,6 +7,7 @@ import type { CompileJob, CompileResult } from '../compiler/job.js';
 import { toDiagnostic } from '../diagnostics/index.js';
 import { setObjectCacheDir } from '../backends/object-cache.js';
 import { setCompileSlots } from '../backends/slots.js';
+import { startSpawner } from '../backends/exec.js';
 
 type CompileFn = (job: CompileJob) => Promise<CompileResult>;
 
@@ -33,6 +34,8 @@ function loadCompile(): Promise<CompileFn> {
 // The compiler (~200 ms of module loading) starts loading as soon as the thread does, so a pool warmed while the
 // main thread loads the config is ready when the first job arrives. A failure surfaces on the first job.
 loadCompile().catch(() => undefined);
+// The spawner forks now, while the process is small; cc and nvcc are started through it (exec.ts).
+startSpawner();
 
 export default async function runJob(job: CompileJob): Promise<CompileResult> {
   try {
