@@ -12,8 +12,8 @@ let shared: Int32Array | undefined;
 
 const FREE = 0;
 const WAITING = 1;
-/** How often a waiting unit (or a pool with queued jobs) looks at the counters again. */
-const POLL_MS = 5;
+/** How often a waiting unit (or a pool with queued jobs) looks at the counters again, in ms. */
+export const SLOT_POLL_MS = 5;
 
 /** `n` free slots, to pass to setCompileSlots in each worker (the pool makes one per build). */
 export function createSlots(n: number): SharedArrayBuffer {
@@ -40,9 +40,6 @@ export function releaseSlot(sab: SharedArrayBuffer): void {
   Atomics.add(new Int32Array(sab), FREE, 1);
 }
 
-/** Milliseconds between looks at the counters while something waits. */
-export const SLOT_POLL_MS = POLL_MS;
-
 /** The worker's side: the slots of the build this thread compiles for (undefined: no extra parallelism). */
 export function setCompileSlots(sab: SharedArrayBuffer | undefined): void {
   shared = sab ? new Int32Array(sab) : undefined;
@@ -63,7 +60,7 @@ async function acquire(wanted: () => boolean): Promise<boolean> {
   try {
     while (wanted()) {
       if (take(a)) return true;
-      await new Promise((r) => setTimeout(r, POLL_MS));
+      await new Promise((r) => setTimeout(r, SLOT_POLL_MS));
     }
     return false;
   } finally {

@@ -2,7 +2,7 @@
  * Runs planned jobs: cache lookup, dispatch of misses to the pool, atomic write, cache store, events.
  * Shared by one-shot builds and watch mode (which passes an AbortSignal to drop stale work).
  */
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { toDiagnostic, type Diagnostic } from '../diagnostics/index.js';
