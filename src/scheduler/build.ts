@@ -12,12 +12,10 @@ import path from 'node:path';
 import type { LoadedConfig } from '../config/load.js';
 import { BuildCache } from './cache.js';
 import { compilerIdentity } from './compiler-id.js';
-import { configDependencies } from './config-deps.js';
 import type { BuildEventListener } from './events.js';
 import { loadHashMemo, saveHashMemo } from './hash.js';
 import type { PlannedJob } from './plan.js';
 import { createPool, defaultPoolSize, poolOptions, type WorkerPool } from './pool.js';
-import { DEFAULT_CACHE_MAX_BYTES, pruneCache } from './prune.js';
 import { runJobs, safeEmit, type JobOutcome } from './run-jobs.js';
 import { discoverConfig, readSnapshot, stampDeps, writeSnapshot, type SnapshotConfig } from './snapshot.js';
 import { ToolchainProbe } from './toolchains.js';
@@ -103,6 +101,8 @@ export async function planBuild(options: BuildOptions, found: string | undefined
     const snap = readSnapshot(req, found, relax);
     if (snap) return { config: snap.config, jobs: snap.jobs, fromSnapshot: true };
   }
+  // Only this path (the config must be evaluated) needs these: a no-op build does not load them.
+  const [{ configDependencies }, { DEFAULT_CACHE_MAX_BYTES }] = await Promise.all([import('./config-deps.js'), import('./prune.js')]);
   const deps = found ? stampDeps(configDependencies(found)) : {};
   beforeLoad?.();
   const { config, jobs } = await prepareBuild(options);
@@ -153,7 +153,9 @@ export async function build(options: BuildOptions = {}): Promise<BuildSummary> {
       saveHashMemo(memoFile, jobs.flatMap((j) => j.inputFiles.map((f) => f.path))).catch(() => undefined),
       probe.save(),
       // Only a build that stored something can have grown the cache.
-      run.built > 0 ? pruneCache(cacheDir, config.cacheMaxBytes).then(() => cache.cleanStale()).catch(() => undefined) : undefined,
+      run.built > 0
+        ? import('./prune.js').then(({ pruneCache }) => pruneCache(cacheDir, config.cacheMaxBytes)).then(() => cache.cleanStale()).catch(() => undefined)
+        : undefined,
     ]);
     const ms = Math.round(performance.now() - t0);
     const slowest = [...run.jobs].filter((j) => j.status !== 'aborted').sort((a, b) => b.ms - a.ms).slice(0, 3).map((j) => ({ id: j.id, ms: j.ms }));

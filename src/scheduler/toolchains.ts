@@ -4,13 +4,13 @@
  * memo file `<cacheDir>/toolchains.json`; a no-op build therefore spawns no process. A missing tool is 'none',
  * so installing one invalidates the affected jobs (and only those: cpu jobs depend on cc, cuda jobs on nvcc).
  */
-import { readFileSync, realpathSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { realpathSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { findExecutable } from '../backends/which.js';
 import { VERSION } from '../version.js';
 import type { TargetKind } from '../formats/manifest.js';
-import { readJson, statStamp, writeJsonAtomic } from './stamp.js';
+import { isFile, readJson, statStamp, writeJsonAtomic } from './stamp.js';
 
 export interface ToolchainVersions {
   readonly cc: string;
@@ -67,12 +67,21 @@ interface MemoFile {
 
 const inProcess = new Map<string, Promise<string>>();
 
+/**
+ * The version of the webgpu package relax would load: its package.json in the nearest `node_modules/webgpu` up
+ * from this module, as Node resolves a bare package (a few stats; createRequire's resolver cost a no-op build 6 ms).
+ */
 function webgpuVersion(): string {
-  try {
-    const req = createRequire(import.meta.url);
-    return `webgpu@${(JSON.parse(readFileSync(req.resolve('webgpu/package.json'), 'utf8')) as { version: string }).version}`;
-  } catch {
-    return 'none';
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const pkg = path.join(dir, 'node_modules', 'webgpu', 'package.json');
+    if (isFile(pkg)) {
+      const version = readJson<{ version?: unknown }>(pkg)?.version;
+      return typeof version === 'string' ? `webgpu@${version}` : 'none';
+    }
+    const up = path.dirname(dir);
+    if (up === dir) return 'none';
+    dir = up;
   }
 }
 
