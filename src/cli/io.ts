@@ -10,20 +10,35 @@ export interface CliIO {
   readonly signal?: AbortSignal;
 }
 
-let epipeHandled = false;
+const guarded = new WeakSet<NodeJS.WriteStream>();
 
-export function defaultIO(): CliIO {
-  if (!epipeHandled) {
-    // `relax pipeline ... | head`: a closed pipe ends the process quietly instead of with a stack.
-    epipeHandled = true;
-    for (const s of [process.stdout, process.stderr]) {
+/**
+ * process.stdout/stderr, touched only when first used (creating one costs a few ms of a no-op build's budget,
+ * and `--json` builds usually never write to stderr). `relax pipeline ... | head`: a closed pipe ends the process
+ * quietly instead of with a stack.
+ */
+function lazyStream(get: () => NodeJS.WriteStream): CliIO['stdout'] {
+  const stream = (): NodeJS.WriteStream => {
+    const s = get();
+    if (!guarded.has(s)) {
+      guarded.add(s);
       s.on('error', (e: NodeJS.ErrnoException) => {
         if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
         throw e;
       });
     }
-  }
-  return { stdout: process.stdout, stderr: process.stderr, cwd: process.cwd(), env: process.env };
+    return s;
+  };
+  return {
+    write: (chunk: string) => stream().write(chunk),
+    get isTTY() {
+      return stream().isTTY;
+    },
+  };
+}
+
+export function defaultIO(): CliIO {
+  return { stdout: lazyStream(() => process.stdout), stderr: lazyStream(() => process.stderr), cwd: process.cwd(), env: process.env };
 }
 
 export type OutputMode = 'tty' | 'plain' | 'json';
