@@ -10,4 +10,4 @@ source scripts/device/unpack.sh
 nproc
 MODELS=mlp,squeezenet1_1,mobilenet_v2,onnx-light/bvlc_alexnet,onnx-light/densenet121,onnx-light/inception_v1,onnx-light/inception_v2,onnx-light/resnet50,onnx-light/shufflenet,onnx-light/squeezenet,onnx-light/vgg19,onnx-light/zfnet512
 node bench/build.mjs --only scale --models "$PWD/.carry/models-src" --model-list "$MODELS" \
-  --targets cpu,cuda --min-jobs 16 --jobs-list ${JOBS_LIST:-1,2,4,8,16} --out "${OUT:-/tmp}/scale16.json" --md "${OUT:-/tmp}/scale16.md"
+  --targets cpu,cuda --min-jobs 16 --scale-reps ${REPS:-1} --jobs-list ${JOBS_LIST:-1,2,4,8,16} --out "${OUT:-/tmp}/scale16.json" --md "${OUT:-/tmp}/scale16.md"

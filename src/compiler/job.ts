@@ -27,6 +27,8 @@ export interface CompileJob {
    * split source's units side by side on cores the build leaves idle. Set by the worker pool.
    */
   readonly slots?: SharedArrayBuffer;
+  /** This job's cell in `slots` (its priority and the extra slots it holds). Set by the worker pool. */
+  readonly slotCell?: number;
   /** Graph inputs bound to constant tensors at build time (config `models.<name>.bind`); absent when none. */
   readonly bind?: readonly BoundInput[];
   /** The config file as shown in diagnostics (relative to the working directory when inside it). */

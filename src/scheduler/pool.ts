@@ -9,7 +9,7 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Piscina } from 'piscina';
 import type { CompileJob, CompileResult } from '../compiler/job.js';
-import { SLOT_POLL_MS, createSlots, releaseSlot, takeJobSlot } from '../backends/slots.js';
+import { SLOT_POLL_MS, claimCell, createSlots, releaseCell, releaseSlot, takeJobSlot } from '../backends/slots.js';
 
 export interface PoolOptions {
   /** Threads; default os.availableParallelism(). */
@@ -111,7 +111,7 @@ export function createPool(opts: PoolOptions = {}): WorkerPool {
 
   // Compile slots (backends/slots.ts): a running job holds one; its split units may ask for more, and a unit
   // waiting for a slot comes before the next job.
-  const slots = createSlots(Math.max(size, Math.floor(opts.slots ?? size)));
+  const slots = createSlots(Math.max(size, Math.floor(opts.slots ?? size)), size);
   let active = 0;
   let seq = 0;
   const queue: Waiting[] = [];
@@ -162,14 +162,16 @@ export function createPool(opts: PoolOptions = {}): WorkerPool {
       if (signal?.aborted) throw new JobAborted();
       await slot(ro.priority ?? 0, signal);
       ro.onStart?.();
+      const slotCell = claimCell(slots, ro.priority ?? 0);
       try {
         if (signal?.aborted) throw new JobAborted();
         const p = await get();
-        return (await p.run({ ...job, slots }, signal ? { signal } : {})) as CompileResult;
+        return (await p.run({ ...job, slots, slotCell }, signal ? { signal } : {})) as CompileResult;
       } catch (e) {
         if (signal?.aborted || e instanceof JobAborted) throw new JobAborted();
         return crashResult(job, e instanceof Error ? e.message : String(e));
       } finally {
+        releaseCell(slots, slotCell);
         releaseSlot(slots);
         active--;
         next();

@@ -41,7 +41,7 @@ export default async function runJob(job: CompileJob): Promise<CompileResult> {
   try {
     const compile = await loadCompile();
     setObjectCacheDir(job.objectCacheDir);
-    setCompileSlots(job.slots);
+    setCompileSlots(job.slots, job.slotCell);
     return await compile(job);
   } catch (e) {
     return {

@@ -13,7 +13,7 @@ import { compileC, C_UNIT_BYTES, defaultCc } from '../../src/backends/cpu/toolch
 import { emitCudaSource } from '../../src/backends/cuda/codegen.js';
 import { compileCuda, CUDA_UNIT_BYTES, findNvcc } from '../../src/backends/cuda/toolchain.js';
 import { setObjectCacheDir } from '../../src/backends/object-cache.js';
-import { createSlots, releaseSlot, runUnits, setCompileSlots, slotStats, takeJobSlot } from '../../src/backends/slots.js';
+import { claimCell, createSlots, releaseCell, releaseSlot, runUnits, setCompileSlots, slotStats, takeJobSlot } from '../../src/backends/slots.js';
 import type { PrimFunc } from '../../src/compiler/tir/types.js';
 import { addFn, addGpuFn, mustRun, tmp } from './fixtures-c.js';
 
@@ -68,6 +68,39 @@ describe('compile slots', () => {
     expect(slotStats.peak).toBe(2);
     expect(await units).toEqual([0, 1]);
     expect(takeJobSlot(sab)).toBe(true);
+  });
+});
+
+describe('compile slots between jobs', () => {
+  it("the costliest job's waiting unit gets a freed slot first; a dead job's extra slots come back", async () => {
+    const sab = createSlots(3, 3);
+    const a = new Int32Array(sab);
+    // Three running jobs hold all three slots: `cheap` (priority 10) and `costly` (priority 900) split their sources.
+    expect(takeJobSlot(sab) && takeJobSlot(sab) && takeJobSlot(sab)).toBe(true);
+    const cheap = claimCell(sab, 10);
+    const costly = claimCell(sab, 900);
+    const other = claimCell(sab, 50);
+    const order: string[] = [];
+    const unit = (name: string) => async () => { order.push(name); await sleep(30); return name; };
+    setCompileSlots(sab, cheap);
+    const cheapUnits = runUnits([unit('cheap-0'), unit('cheap-1')]);
+    setCompileSlots(sab, costly);
+    const costlyUnits = runUnits([unit('costly-0'), unit('costly-1')]);
+    await sleep(15);
+    expect(order).toEqual(['cheap-0', 'costly-0']); // the second units wait: no slot is free
+    releaseCell(sab, other); // the third job ends: its slot goes to `costly`, though `cheap` asked first
+    releaseSlot(sab);
+    await sleep(12);
+    expect(order).toEqual(['cheap-0', 'costly-0', 'costly-1']);
+    expect(await costlyUnits).toEqual(['costly-0', 'costly-1']);
+    expect(await cheapUnits).toEqual(['cheap-0', 'cheap-1']);
+    // A job whose worker died holding an extra slot: ending it gives the slot back.
+    const dead = claimCell(sab, 5);
+    Atomics.add(a, 2 + dead * 3 + 2, 1); // EXTRAS, as a lane that never gave it back
+    Atomics.sub(a, 0, 1);
+    const before = Atomics.load(a, 0);
+    releaseCell(sab, dead);
+    expect(Atomics.load(a, 0)).toBe(before + 1);
   });
 });
 
