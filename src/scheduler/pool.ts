@@ -1,9 +1,10 @@
 /**
- * The worker pool (piscina, imported only on the first miss: a fully cached build never loads it). One task =
- * one CompileJob. Jobs wait in a priority queue (larger models first, so the longest job does not start last)
- * and are handed to piscina only when a thread is free. A worker that dies (OOM, process.exit, an uncaught
- * error) fails only its job (RLX_WORKER_CRASHED); piscina replaces the thread and the build goes on. An
- * AbortSignal drops a queued job or cancels a running one (watch mode, when a newer change arrives).
+ * The worker pool (piscina, imported only on the first miss or when warmed: a fully cached build never loads
+ * it). One task = one CompileJob. Jobs wait in a priority queue (costliest first, so the longest job does not
+ * start last) and are handed to piscina when a thread and a compile slot are free (backends/slots.ts: a job's
+ * split units waiting for a slot go before new jobs). A worker that dies (OOM, process.exit, an uncaught error)
+ * fails only its job (RLX_WORKER_CRASHED); piscina replaces the thread and the build goes on. An AbortSignal
+ * drops a queued job or cancels a running one (watch mode, when a newer change arrives).
  */
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';

@@ -68,7 +68,7 @@ export function safeEmit(listener: BuildEventListener | undefined): BuildEventLi
 
 export async function runJobs(ctx: RunContext, jobs: readonly PlannedJob[]): Promise<RunSummary> {
   const t0 = performance.now();
-  // Misses wait until every job's cache lookup is done, so the pool sees them all and can start the largest first.
+  // Misses wait until every job's cache lookup is done, so the pool sees them all and can start the costliest first.
   let pending = jobs.length;
   let release!: () => void;
   const allLooked = new Promise<void>((r) => { release = r; });
