@@ -366,6 +366,21 @@ describe('webgpu: dtype policy', () => {
     expect(diags.filter((d) => d.severity === 'error')).toEqual([]);
   });
 
+  it('validates each pipeline against its own kernel, and names the kernel whose pipeline WebGPU rejects', async () => {
+    const k = (name: string) => fallbackRule.apply(elementwise(name, 64, [{ name: 'A', dtype: 'float32' }], 'float32', ([x]) => bin('add', x!, x!)), webgpuTarget)!;
+    const mod = generateWgsl([k('k_a'), k('k_b'), k('k_c')], webgpuTarget);
+    expect((await validateWgsl(mod, webgpuTarget)).filter((d) => d.severity === 'error')).toEqual([]);
+    // k_b's layout says its output is read-only while its shader writes it: only its pipeline can fail.
+    const lying = { ...mod, kernels: mod.kernels.map((ki) => (ki.name === 'k_b' ? { ...ki, params: ki.params.map((p) => ({ ...p, access: 'read' as const })) } : ki)) };
+    let err: unknown;
+    try { await validateWgsl(lying, webgpuTarget); } catch (e) { err = e; }
+    expect(isRelaxError(err)).toBe(true);
+    const d = (err as { diagnostic: { code: string; message: string; where?: Record<string, unknown> } }).diagnostic;
+    expect(d.code).toBe('RLX_WGSL_INVALID');
+    expect(d.message).toContain('pipeline for kernel k_b');
+    expect(d.where).toMatchObject({ kernel: 'k_b' });
+  });
+
   it('rejects a float64 kernel at build time naming the kernel, the op and why, with a hint', () => {
     const f = fallbackRule.apply(elementwise('cumsum', 8, [{ name: 'X', dtype: 'float64' }], 'float64', ([x]) => x!, "CumSum 'cs0'"), webgpuTarget)!;
     let err: unknown;
