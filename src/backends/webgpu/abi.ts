@@ -16,6 +16,10 @@
  *   whole workgroup returns when blockIdx.x >= gx.
  * - Tensor views are bound at their byte offset; offsets must be multiples of STORAGE_OFFSET_ALIGNMENT (the
  *   memory planner aligns every tensor in a storage to it).
+ * - kernels.wgsl is a prelude (enables, helper functions) followed by one section per kernel, each opened by a
+ *   `// ---- kernel <name>` line (kernelHeader) and holding everything that kernel declares. A pipeline is created
+ *   from the prelude plus its kernel's section (kernelSources): Dawn runs Tint over the whole module it is given
+ *   for every pipeline, so one module for all kernels made loading quadratic in the kernel count.
  */
 import type { KernelInfo } from '../../formats/manifest.js';
 import { evalShapeExpr, type ShapeExpr } from '../../formats/vm.js';
@@ -23,6 +27,32 @@ import { evalShapeExpr, type ShapeExpr } from '../../formats/vm.js';
 /** WebGPU's default (and largest portable) minStorageBufferOffsetAlignment. */
 export const STORAGE_OFFSET_ALIGNMENT = 256;
 export const WGSL_FILE = 'kernels.wgsl';
+
+const KERNEL_HEADER = '// ---- kernel ';
+
+/** The line that opens a kernel's section in kernels.wgsl. */
+export function kernelHeader(name: string, scheduledBy?: string): string {
+  return `${KERNEL_HEADER}${name}${scheduledBy ? ` (scheduled by ${scheduledBy})` : ''}`;
+}
+
+/**
+ * Each kernel's own WGSL: the prelude plus its section (kernel name -> code). Kernels without a section (a file
+ * not laid out by kernelHeader) are absent: use the whole file for those.
+ */
+export function kernelSources(code: string): Map<string, string> {
+  const lines = code.split('\n');
+  const starts: { name: string; line: number }[] = [];
+  lines.forEach((l, i) => {
+    if (l.startsWith(KERNEL_HEADER)) starts.push({ name: l.slice(KERNEL_HEADER.length).split(' ')[0]!, line: i });
+  });
+  const out = new Map<string, string>();
+  if (starts.length === 0) return out;
+  const prelude = lines.slice(0, starts[0]!.line).join('\n');
+  starts.forEach((s, i) => {
+    out.set(s.name, `${prelude}\n${lines.slice(s.line, starts[i + 1]?.line ?? lines.length).join('\n')}\n`);
+  });
+  return out;
+}
 
 export function padTo3(xs: readonly number[]): [number, number, number] {
   return [xs[0] ?? 1, xs[1] ?? 1, xs[2] ?? 1];

@@ -9,7 +9,7 @@ import type { KernelInfo, Target } from '../../formats/manifest.js';
 import { kernelInfo } from '../kernel-info.js';
 import { add, exprEqual, int, mul } from '../../compiler/tir/expr.js';
 import type { BinOp, Buffer, Expr, MathFn, PrimFunc, Stmt, ThreadTag } from '../../compiler/tir/types.js';
-import { hasUniform, padTo3, uniformVec4s } from './abi.js';
+import { hasUniform, kernelHeader, padTo3, uniformVec4s } from './abi.js';
 import { is64BitInt, isWide, tyBytes, webgpuDType, wgslType, type DTypeLowering, type Ty } from './dtypes.js';
 import { conv, fitsI32, floatLit, intLit, round16, wideBin, wideCmp, type Code } from './values.js';
 import { ALL_WGSL_HELPERS, helpersUsedBy } from './helper-set.js';
@@ -618,7 +618,7 @@ export function generateWgsl(funcs: readonly PrimFunc[], target: Target): WgslMo
     usesF16 ||= out.usesF16;
     const [bx, by, bz] = padTo3(f.attrs.launch?.block ?? [1]);
     const text = [
-      `// ---- kernel ${f.name}${f.attrs.scheduledBy ? ` (scheduled by ${f.attrs.scheduledBy})` : ''}`,
+      kernelHeader(f.name, f.attrs.scheduledBy),
       ...out.decls,
       '',
       `@compute @workgroup_size(${bx}, ${by}, ${bz})`,

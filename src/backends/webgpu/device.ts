@@ -13,6 +13,7 @@ import { RelaxError } from '../../diagnostics/index.js';
 import type { KernelInfo, Manifest } from '../../formats/manifest.js';
 import type { Device, DeviceBuffer } from '../../runtime/device.js';
 import {
+  kernelSources,
   dispatchSize, evalGrid, hasUniform, layoutEntries, needsOf, requiredLimitsFor, STORAGE_OFFSET_ALIGNMENT, uniformData,
   WGSL_FILE,
 } from './abi.js';
@@ -112,7 +113,11 @@ export class WebGpuDevice implements Device {
     if (first || err) {
       throw new Error(`webgpu: ${file} does not compile on this device: ${first ? `${first.lineNum}:${first.linePos}: ${first.message}` : err!.message}`);
     }
+    // Each pipeline from the prelude plus its own kernel (abi.ts): from the whole file, loading was quadratic.
+    const own = kernelSources(code);
     await Promise.all(manifest.kernels.map(async (k) => {
+      const kernelCode = own.get(k.name);
+      const kernelModule = kernelCode ? this.gpu.createShaderModule({ code: kernelCode, label: k.name }) : module;
       const layout = this.gpu.createBindGroupLayout({
         label: k.name,
         entries: layoutEntries(k).map((e) => ({ binding: e.binding, visibility: COMPUTE, buffer: { type: e.type } })),
@@ -120,7 +125,7 @@ export class WebGpuDevice implements Device {
       const pipeline = await this.gpu.createComputePipelineAsync({
         label: k.name,
         layout: this.gpu.createPipelineLayout({ bindGroupLayouts: [layout] }),
-        compute: { module, entryPoint: k.name },
+        compute: { module: kernelModule, entryPoint: k.name },
       });
       this.kernels.set(k.name, { info: k, pipeline, layout });
     }));
