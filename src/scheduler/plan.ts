@@ -3,7 +3,7 @@
  * via resolvePipeline, then the config's function via applyPipelineFn), so workers only ever see plain data.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { externalDataLocations, graphNodeCount } from '../compiler/frontend/onnx/load.js';
+import { modelOutline } from '../compiler/frontend/onnx/load.js';
 import path from 'node:path';
 import picomatch from 'picomatch';
 import { RelaxError, isRelaxError } from '../diagnostics/index.js';
@@ -88,9 +88,7 @@ function modelFacts(modelPath: string): ModelFacts {
   try {
     bytes = statSync(modelPath).size;
     if (bytes <= SCAN_LIMIT) {
-      const data = new Uint8Array(readFileSync(modelPath));
-      named = externalDataLocations(data);
-      nodes = graphNodeCount(data);
+      ({ externalData: named, nodes } = modelOutline(new Uint8Array(readFileSync(modelPath))));
     }
   } catch {
     named = []; // unreadable or malformed: the compile reports it

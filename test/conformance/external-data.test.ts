@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { importOnnx } from '../../src/compiler/frontend/onnx/import.js';
-import { externalDataLocations, loadOnnx } from '../../src/compiler/frontend/onnx/load.js';
+import { loadOnnx, modelOutline } from '../../src/compiler/frontend/onnx/load.js';
 import { onnxType } from '../../src/compiler/frontend/onnx/schema.js';
 import { isRelaxError, type Diagnostic } from '../../src/diagnostics/index.js';
 import { toNumbers } from '../../src/formats/tensor.js';
@@ -62,7 +62,7 @@ describe('external data', () => {
   });
 
   it('the files a model names are part of its cache key, whatever their name', async () => {
-    expect(externalDataLocations(readFileSync(modelPath))).toEqual(['weights.bin']);
+    expect(modelOutline(readFileSync(modelPath)).externalData).toEqual(['weights.bin']);
     const inputFiles = [{ label: 'model', path: modelPath, optional: false },
       ...externalDataCandidates(modelPath).map((p) => ({ label: p, path: p, optional: true }))];
     const job = { inputFiles };
@@ -108,7 +108,7 @@ describe('external data', () => {
   const gpt2 = join(__dirname, '../../../shared/models/gpt2_tiny/model.onnx');
   it.skipIf(!existsSync(gpt2) && !process.env.CI)('gpt2_tiny (model.onnx + model.onnx.data) loads', () => {
     const bytes = readFileSync(gpt2);
-    expect(externalDataLocations(bytes)).toEqual(['model.onnx.data']);
+    expect(modelOutline(bytes).externalData).toEqual(['model.onnx.data']);
     const m = loadOnnx(bytes, { baseDir: join(gpt2, '..') });
     const total = [...m.graph.initializers.values()].reduce((s, t) => s + t.data.byteLength, 0);
     expect(total).toBeGreaterThan(8_000_000);

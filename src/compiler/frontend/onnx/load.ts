@@ -203,16 +203,26 @@ function payload(r: protobuf.Reader): Uint8Array {
   return view;
 }
 
-/**
- * The external data files a model's initializers name (`external_data` `location`s), without decoding the
- * model: a shallow walk of ModelProto.graph.initializer. Used for cache keys; empty when there are none.
- */
-export function externalDataLocations(bytes: Uint8Array): string[] {
+/** What planning needs from a model file, read in one shallow walk of ModelProto.graph without decoding it. */
+export interface ModelOutline {
+  /** The external data files its initializers name (`external_data` `location`s), sorted. */
+  readonly externalData: string[];
+  /** How many nodes the main graph has (the scheduler's cost estimate: compile time follows the kernel count). */
+  readonly nodes: number;
+}
+
+/** A model's outline; empty (no files, 0 nodes) when the bytes are not a readable model: the compiler reports that. */
+export function modelOutline(bytes: Uint8Array): ModelOutline {
   const out = new Set<string>();
+  let nodes = 0;
   try {
     walkFields(bytes, (f, w, r) => {
       if (f !== 7 || w !== 2) return false; // ModelProto.graph
       walkFields(payload(r), (g, gw, rg) => {
+        if (g === 1) { // GraphProto.node
+          nodes++;
+          return false;
+        }
         if (g !== 5 || gw !== 2) return false; // GraphProto.initializer
         walkFields(payload(rg), (t, tw, rt) => {
           if (t !== 13 || tw !== 2) return false; // TensorProto.external_data
@@ -233,26 +243,5 @@ export function externalDataLocations(bytes: Uint8Array): string[] {
   } catch {
     // Not a readable model: the compiler reports that; the cache key just has no external files.
   }
-  return [...out].sort();
-}
-
-/**
- * How many nodes the model's main graph has (0 when unreadable), read without decoding the model: the scheduler
- * uses it to start the costliest jobs first (compile time follows the kernel count far more than the file size).
- */
-export function graphNodeCount(bytes: Uint8Array): number {
-  let nodes = 0;
-  try {
-    walkFields(bytes, (f, w, r) => {
-      if (f !== 7 || w !== 2) return false; // ModelProto.graph
-      walkFields(payload(r), (g) => {
-        if (g === 1) nodes++; // GraphProto.node
-        return false;
-      });
-      return true;
-    });
-  } catch {
-    // Not a readable model: the compiler reports that.
-  }
-  return nodes;
+  return { externalData: [...out].sort(), nodes };
 }
