@@ -6,11 +6,11 @@
  */
 import { realpathSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dawnPackageVersion } from '../backends/webgpu/gpu.js';
 import { findExecutable } from '../backends/which.js';
 import { VERSION } from '../version.js';
 import type { TargetKind } from '../formats/manifest.js';
-import { isFile, readJson, statStamp, writeJsonAtomic } from './stamp.js';
+import { readJson, statStamp, writeJsonAtomic } from './stamp.js';
 
 export interface ToolchainVersions {
   readonly cc: string;
@@ -67,23 +67,6 @@ interface MemoFile {
 
 const inProcess = new Map<string, Promise<string>>();
 
-/**
- * The version of the webgpu package relax would load: its package.json in the nearest `node_modules/webgpu` up
- * from this module, as Node resolves a bare package (a few stats; createRequire's resolver cost a no-op build 6 ms).
- */
-function webgpuVersion(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const pkg = path.join(dir, 'node_modules', 'webgpu', 'package.json');
-    if (isFile(pkg)) {
-      const version = readJson<{ version?: unknown }>(pkg)?.version;
-      return typeof version === 'string' ? `webgpu@${version}` : 'none';
-    }
-    const up = path.dirname(dir);
-    if (up === dir) return 'none';
-    dir = up;
-  }
-}
 
 /**
  * The identity of one tool, memoised in-process and in `memoFile` by the binary's stamp.
@@ -101,7 +84,10 @@ export class ToolchainProbe {
   }
 
   async version(tool: ToolName): Promise<string> {
-    if (tool === 'webgpu') return webgpuVersion();
+    if (tool === 'webgpu') {
+      const v = dawnPackageVersion();
+      return v ? `webgpu@${v}` : 'none';
+    }
     const bin = toolBinary(tool);
     if (!bin) return 'none';
     let real = bin;

@@ -10,8 +10,9 @@
  * - for validation: Dawn's null backend first (Tint validation against core WebGPU, no hardware needed),
  *   then the running choices when the null adapter's limits are too small.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export interface DawnModule {
   create(flags: string[]): GPU;
@@ -48,14 +49,26 @@ export function dawnLoadError(): string | undefined {
   return dawnError;
 }
 
-/** Version of the installed `webgpu` package, or null. Sync (reads its package.json). */
+/**
+ * Version of the installed `webgpu` package, or null. Sync: its package.json in the nearest `node_modules/webgpu`
+ * up from this module, as Node resolves a bare package (a few stats; cache keys read it on every build, and
+ * createRequire's resolver cost a no-op build 6 ms).
+ */
 export function dawnPackageVersion(): string | null {
-  try {
-    const require = createRequire(import.meta.url);
-    const pkg = JSON.parse(readFileSync(require.resolve('webgpu/package.json'), 'utf8')) as { version?: string };
-    return pkg.version ?? null;
-  } catch {
-    return null;
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const pkg = path.join(dir, 'node_modules', 'webgpu', 'package.json');
+    if (statSync(pkg, { throwIfNoEntry: false })?.isFile()) {
+      try {
+        const version = (JSON.parse(readFileSync(pkg, 'utf8')) as { version?: unknown }).version;
+        return typeof version === 'string' ? version : null;
+      } catch {
+        return null;
+      }
+    }
+    const up = path.dirname(dir);
+    if (up === dir) return null;
+    dir = up;
   }
 }
 
