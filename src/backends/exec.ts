@@ -102,14 +102,20 @@ export async function runTool(cmd: string, args: readonly string[], cwd: string)
 }
 
 function runToolDirect(cmd: string, args: readonly string[], cwd: string): Promise<ToolRun> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
+  return startTool(cmd, args, cwd, { ...process.env, LC_ALL: 'C' }).result;
+}
+
+/** Starts a tool and collects its output (here, or in the spawner on a worker's behalf). */
+export function startTool(cmd: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv): { child: ChildProcess; result: Promise<ToolRun> } {
+  const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env });
+  const result = new Promise<ToolRun>((resolve) => {
     let stdout = '', stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
     child.on('error', (err: NodeJS.ErrnoException) => resolve({ code: null, stdout, stderr, spawnError: err }));
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
+  return { child, result };
 }
 
 /** First line of `<cmd> --version`-like output, or null when the tool cannot run. */

@@ -9,7 +9,8 @@
  * Protocol (IPC, JSON): { id, cmd, args, cwd, env } in; { id, code, stdout, stderr, error? } out. It exits when its
  * parent goes away, killing what it still runs.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { startTool } from './exec.js';
 
 export interface SpawnRequest {
   readonly id: number;
@@ -30,26 +31,12 @@ export interface SpawnReply {
 const running = new Set<ChildProcess>();
 
 function handle(req: SpawnRequest): void {
-  const reply = (r: Omit<SpawnReply, 'id'>): void => {
-    process.send?.({ id: req.id, ...r } satisfies SpawnReply);
-  };
-  let stdout = '', stderr = '';
-  let done = false;
-  const child = spawn(req.cmd, req.args, { cwd: req.cwd, stdio: ['ignore', 'pipe', 'pipe'], env: req.env as NodeJS.ProcessEnv });
+  const { child, result } = startTool(req.cmd, req.args, req.cwd, req.env as NodeJS.ProcessEnv);
   running.add(child);
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
-  child.on('error', (err: NodeJS.ErrnoException) => {
+  void result.then(({ code, stdout, stderr, spawnError: e }) => {
     running.delete(child);
-    if (done) return;
-    done = true;
-    reply({ code: null, stdout, stderr, error: { ...(err.code ? { code: err.code } : {}), message: err.message } });
-  });
-  child.on('close', (code) => {
-    running.delete(child);
-    if (done) return;
-    done = true;
-    reply({ code, stdout, stderr });
+    const error = e ? { ...(e.code ? { code: e.code } : {}), message: e.message } : undefined;
+    process.send?.({ id: req.id, code, stdout, stderr, ...(error ? { error } : {}) } satisfies SpawnReply);
   });
 }
 
