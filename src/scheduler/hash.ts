@@ -1,7 +1,6 @@
 /** sha256 helpers: file hashes memoised by stat (size, ns mtime/ctime, inode), stable JSON for config hashing. */
-import { createReadStream, readFileSync, statSync } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
-import path from 'node:path';
+import { createReadStream, readFileSync } from 'node:fs';
+import { fileStamp, writeJsonAtomic } from './stamp.js';
 
 /**
  * node:crypto, loaded on first use. A no-op build hashes nothing (file hashes come from the memo, cache keys from
@@ -22,14 +21,9 @@ let dirty = false;
 /** Hashes in progress (several jobs share one model file): path -> { stamp, promise }. */
 const inflight = new Map<string, { stamp: string; promise: Promise<string> }>();
 
-function stampOf(p: string): string {
-  const s = statSync(p, { bigint: true });
-  return `${s.size}:${s.mtimeNs}:${s.ctimeNs}:${s.ino}`;
-}
-
 /** sha256 of a file's bytes; re-reads only when its stat changed. */
 export async function hashFile(p: string): Promise<string> {
-  const stamp = stampOf(p);
+  const stamp = fileStamp(p);
   const hit = memo.get(p);
   if (hit && hit.stamp === stamp) return hit.hash;
   const running = inflight.get(p);
@@ -50,7 +44,7 @@ async function hashUncached(p: string, stamp: string): Promise<string> {
   hashStats.filesRead++;
   dirty = true;
   // Only trust the memo if the file did not change while we read it.
-  if (stampOf(p) === stamp) memo.set(p, { stamp, hash });
+  if (fileStamp(p) === stamp) memo.set(p, { stamp, hash });
   return hash;
 }
 
@@ -85,8 +79,5 @@ export async function saveHashMemo(file: string, paths: readonly string[]): Prom
     const m = memo.get(p);
     if (m) out[p] = m;
   }
-  await mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, JSON.stringify(out));
-  await rename(tmp, file);
+  await writeJsonAtomic(file, out);
 }

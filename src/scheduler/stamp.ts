@@ -2,7 +2,7 @@
  * Small persisted memos keyed by file stats ("stamps"): the size, ns mtime, ns ctime and inode of a file. Used to
  * skip work on a no-op build (re-hashing files, probing toolchain versions, hashing relax's own code).
  */
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync, type BigIntStats } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -13,10 +13,19 @@ import path from 'node:path';
 export function statStamp(p: string): string | null {
   try {
     const s = statSync(p, { bigint: true, throwIfNoEntry: false });
-    return s ? `${s.size}:${s.mtimeNs}:${s.ctimeNs}:${s.ino}` : null;
+    return s ? stampOf(s) : null;
   } catch {
     return null;
   }
+}
+
+/** A file's stamp; throws as statSync does when the file cannot be stat'ed (a model that must exist). */
+export function fileStamp(p: string): string {
+  return stampOf(statSync(p, { bigint: true }));
+}
+
+function stampOf(s: BigIntStats): string {
+  return `${s.size}:${s.mtimeNs}:${s.ctimeNs}:${s.ino}`;
 }
 
 /** Whether `p` is an existing regular file (false when it cannot be stat'ed). */
