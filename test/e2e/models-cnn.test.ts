@@ -6,27 +6,17 @@
  * ConstantOfShape weights, run on cpu (and three on webgpu) and match the stored outputs. Each model is built once
  * per target, in beforeAll.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { SHARED } from '../shared-dir.js';
+import { expectClose, readPb, relax } from './models-helpers.js';
 import { supportedOnnxOps } from '../../src/compiler/frontend/onnx/converters/index.js';
 import { loadOnnx } from '../../src/compiler/frontend/onnx/load.js';
-import { decodeTensorProto, encodeTensorProto } from '../../src/formats/tensor-proto.js';
+import { encodeTensorProto } from '../../src/formats/tensor-proto.js';
 import { toNumbers, type HostTensor } from '../../src/formats/tensor.js';
 
-const ROOT = resolve(__dirname, '../..');
-const SHARED = resolve(ROOT, '../shared');
-const CLI = join(ROOT, 'bin/relax.js');
-const env = { ...process.env, EGL_PLATFORM: 'surfaceless' };
-process.env.EGL_PLATFORM ??= 'surfaceless';
-
-function relax(args: string[], cwd: string) {
-  const t0 = performance.now();
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, env, encoding: 'utf8', timeout: 900_000, maxBuffer: 64 << 20 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr, log: r.stdout + r.stderr, ms: performance.now() - t0 };
-}
 
 function project(config: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'relax-cnn-'));
@@ -40,26 +30,6 @@ function missingOps(modelPath: string): string[] {
   return [...new Set(loadOnnx(readFileSync(modelPath)).graph.nodes.map((n) => n.opType))].filter((op) => !supported.has(op)).sort();
 }
 
-const readPb = (f: string): HostTensor => decodeTensorProto(readFileSync(f)).tensor;
-
-/**
- * |a − e| ≤ atol + rtol·|e| elementwise, and the largest error at most rtol × the largest |e| (mobilenet_v2's
- * random-weight outputs are ~1e-9, far below atol, so the scale-aware bound is what makes that check real).
- */
-function expectClose(a: HostTensor, e: { shape: readonly number[]; values: readonly number[] }, rtol = 1e-3, atol = 1e-4): void {
-  expect(a.shape).toEqual([...e.shape]);
-  const x = toNumbers(a), y = e.values;
-  let bad = 0, maxErr = 0, maxRef = 0;
-  y.forEach((v, i) => {
-    const d = Math.abs(x[i]! - v);
-    if (!(d <= atol + rtol * Math.abs(v))) bad++;
-    maxErr = Math.max(maxErr, Number.isNaN(d) ? Infinity : d);
-    maxRef = Math.max(maxRef, Math.abs(v));
-  });
-  expect(bad, `${bad} of ${y.length} elements off`).toBe(0);
-  expect(maxRef).toBeGreaterThan(0);
-  expect(maxErr, `max error ${maxErr} vs max |expected| ${maxRef}`).toBeLessThanOrEqual(rtol * maxRef);
-}
 
 /** The stored input repeated `n` times along the batch dim. */
 function repeatBatch(t: HostTensor, n: number): HostTensor {
@@ -138,7 +108,7 @@ describe('CNN models (mobilenet_v2, squeezenet1_1)', () => {
         expect(r.code).toBe(0);
         timings[`run ${m}:${device} (CLI, incl. load)`] = Math.round(r.ms);
         const want = readPb(join(data, 'output_0.pb'));
-        expectClose(readPb(join(out, 'output_0.pb')), { shape: want.shape, values: toNumbers(want) });
+        expectClose(readPb(join(out, 'output_0.pb')), { shape: want.shape, values: toNumbers(want) }, { scaleAware: true });
       }, 600_000);
 
       it(`${m} on ${device} at batch 2 matches onnxruntime-node, and each row matches batch 1`, async (ctx) => {
@@ -151,11 +121,11 @@ describe('CNN models (mobilenet_v2, squeezenet1_1)', () => {
         expect(r.stderr).not.toMatch(/error/i);
         expect(r.code).toBe(0);
         const got = readPb(join(out, 'output_0.pb'));
-        expectClose(got, await onnxruntime(cnnPath(m), 'image', x2));
+        expectClose(got, await onnxruntime(cnnPath(m), 'image', x2), { scaleAware: true });
         const one = readPb(join(data, 'output_0.pb')), n = one.shape.slice(1).reduce((a, b) => a * b, 1);
         const rows = toNumbers(got);
         for (let b = 0; b < 2; b++) {
-          expectClose({ ...one, data: one.data }, { shape: one.shape, values: rows.slice(b * n, (b + 1) * n) });
+          expectClose({ ...one, data: one.data }, { shape: one.shape, values: rows.slice(b * n, (b + 1) * n) }, { scaleAware: true });
         }
       }, 600_000);
     }
@@ -208,7 +178,7 @@ describe('onnx-light model-zoo topologies (opset 9)', () => {
       expect(r.code).toBe(0);
       lightTimings[`run ${m}:${device} (CLI, incl. load)`] = Math.round(r.ms);
       const want = readPb(join(data, 'output_0.pb'));
-      expectClose(readPb(join(out, 'output_0.pb')), { shape: want.shape, values: toNumbers(want) }, rtol, 1e-7);
+      expectClose(readPb(join(out, 'output_0.pb')), { shape: want.shape, values: toNumbers(want) }, { rtol, atol: 1e-7, scaleAware: true });
     }, 600_000);
   }
 

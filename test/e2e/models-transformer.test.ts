@@ -10,40 +10,14 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { decodeTensorProto, encodeTensorProto } from '../../src/formats/tensor-proto.js';
+import { REPO, SHARED } from '../shared-dir.js';
+import { env, expectClose, readPb, relax } from './models-helpers.js';
+import { encodeTensorProto } from '../../src/formats/tensor-proto.js';
 import { toNumbers, type HostTensor } from '../../src/formats/tensor.js';
 
-const ROOT = resolve(__dirname, '../..');
-const SHARED = resolve(ROOT, '../shared');
-const CLI = join(ROOT, 'bin/relax.js');
-const env = { ...process.env, EGL_PLATFORM: 'surfaceless' };
-process.env.EGL_PLATFORM ??= 'surfaceless';
 
-function relax(args: string[], cwd: string) {
-  const t0 = performance.now();
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, env, encoding: 'utf8', timeout: 900_000, maxBuffer: 64 << 20 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr, log: r.stdout + r.stderr, ms: performance.now() - t0 };
-}
-
-const readPb = (f: string): HostTensor => decodeTensorProto(readFileSync(f)).tensor;
-
-/** |a − e| ≤ atol + rtol·|e| elementwise (NaN fails), shapes equal, and the reference is not all zeros. */
-function expectClose(a: HostTensor, e: { shape: readonly number[]; values: ArrayLike<number> }, rtol = 1e-3, atol = 1e-4): void {
-  expect(a.shape).toEqual([...e.shape]);
-  const x = toNumbers(a), y = e.values;
-  expect(x.length).toBe(y.length);
-  let bad = 0, maxErr = 0, maxRef = 0;
-  for (let i = 0; i < y.length; i++) {
-    const d = Math.abs(x[i]! - y[i]!);
-    if (!(d <= atol + rtol * Math.abs(y[i]!))) bad++;
-    maxErr = Math.max(maxErr, Number.isNaN(d) ? Infinity : d);
-    maxRef = Math.max(maxRef, Math.abs(y[i]!));
-  }
-  expect(bad, `${bad} of ${y.length} elements off (max error ${maxErr})`).toBe(0);
-  expect(maxRef).toBeGreaterThan(0);
-}
 
 const ids64 = (t: HostTensor): BigInt64Array => new BigInt64Array(t.data.buffer.slice(t.data.byteOffset, t.data.byteOffset + t.data.byteLength));
 
@@ -185,7 +159,7 @@ describe('transformer models (gpt2_tiny, bert_small)', () => {
     if (!built || built.code !== 0) ctx.skip();
     const script = `
       import { readFileSync } from 'node:fs';
-      import { Session, decodeTensorProto } from ${JSON.stringify(join(ROOT, 'dist/runtime/index.js'))};
+      import { Session, decodeTensorProto } from ${JSON.stringify(join(REPO, 'dist/runtime/index.js'))};
       const [dir, input, device] = process.argv.slice(1);
       const t = decodeTensorProto(readFileSync(input)).tensor;
       let t0 = performance.now();
