@@ -11,7 +11,7 @@ import { importOnnx } from '../../src/compiler/frontend/onnx/import.js';
 import { resolvePipeline } from '../../src/compiler/pipeline/resolve.js';
 import { validateConfig } from '../../src/config/load.js';
 import { resolveTarget } from '../../src/config/targets.js';
-import { isRelaxError, type Diagnostic } from '../../src/diagnostics/index.js';
+import { thrown } from '../thrown.js';
 import { encodeTensorProto } from '../../src/formats/tensor-proto.js';
 import { fromTyped, toNumbers } from '../../src/formats/tensor.js';
 import { computeCacheKey } from '../../src/scheduler/cache.js';
@@ -31,16 +31,6 @@ writeFileSync(join(dir, 'net.onnx'), model);
 const shape = (v: number[]) => fromTyped('int64', [v.length], new BigInt64Array(v.map(BigInt)));
 writeFileSync(join(dir, 'shape.pb'), encodeTensorProto(shape([-1, 3]), 'shape'));
 writeFileSync(join(dir, 'not-a-tensor.pb'), new Uint8Array([0xff, 0xff, 0xff, 0x0f, 0x07]));
-
-function thrown(fn: () => unknown): Diagnostic {
-  try {
-    fn();
-  } catch (e) {
-    if (isRelaxError(e)) return e.diagnostic;
-    throw e;
-  }
-  throw new Error('expected a RelaxError');
-}
 
 const configFile = join(dir, 'relax.config.json');
 const config = (bind: unknown) => validateConfig({ models: { net: { source: './net.onnx', bind } } }, configFile, dir);

@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { importOnnx } from '../../src/compiler/frontend/onnx/import.js';
 import { loadOnnx, modelOutline } from '../../src/compiler/frontend/onnx/load.js';
 import { onnxType } from '../../src/compiler/frontend/onnx/schema.js';
-import { isRelaxError, type Diagnostic } from '../../src/diagnostics/index.js';
+import { thrown } from '../thrown.js';
 import { toNumbers } from '../../src/formats/tensor.js';
 import { hashModelInputs } from '../../src/scheduler/cache.js';
 import { externalDataCandidates } from '../../src/scheduler/plan.js';
@@ -40,16 +40,6 @@ function model(location: string, offset: number): Uint8Array {
 const weights = new Float32Array([1, 2, 3, 4, 5, 6]);
 const padded = new Uint8Array(8 + 24);
 padded.set(new Uint8Array(weights.buffer), 8);
-
-function thrown(fn: () => unknown): Diagnostic {
-  try {
-    fn();
-  } catch (e) {
-    if (isRelaxError(e)) return e.diagnostic;
-    throw e;
-  }
-  throw new Error('expected a RelaxError');
-}
 
 describe('external data', () => {
   const modelPath = join(dir, 'net.onnx');
