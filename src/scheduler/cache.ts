@@ -156,9 +156,10 @@ export class BuildCache {
    * Says whether the job can be served from the cache, and if not, why. The metadata (record, index.json, the
    * artifact's stat fingerprint) is read synchronously: it is small, and it is all a no-op build does.
    */
-  async lookup(job: PlannedJob, key: CacheKey, opts: { force?: boolean; artifactDir?: string } = {}): Promise<Lookup> {
+  async lookup(job: PlannedJob, key: CacheKey, opts: { force?: boolean; artifactDir?: string; record?: JobRecord | undefined } = {}): Promise<Lookup> {
     if (opts.force) return { hit: false, reason: '--force' };
-    const record = this.readRecord(job);
+    // The caller may have read the record already (for the key): `record: undefined` then means there is none.
+    const record = 'record' in opts ? opts.record : this.readRecord(job);
     const dir = this.entryDir(key.key);
     let indexText: string | Error | undefined;
     try {

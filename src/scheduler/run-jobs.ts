@@ -137,9 +137,11 @@ async function runOne(ctx: RunContext, job: PlannedJob, lookedUp: () => Promise<
   const where = { model: job.model, modelFile: job.modelSource, target: job.target.name };
   const dir = artifactDir(ctx.outDir, job.model, job.target.name);
 
+  // The job's last record gives its previous key (computeCacheKey) and what it last wrote (lookup).
+  const record = ctx.cache.readRecord(job);
   let key: CacheKey;
   try {
-    key = ctx.keys?.get(job.id) ?? (await computeCacheKey(job, ctx.env, ctx.cache.readRecord(job)));
+    key = ctx.keys?.get(job.id) ?? (await computeCacheKey(job, ctx.env, record));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {
@@ -150,7 +152,7 @@ async function runOne(ctx: RunContext, job: PlannedJob, lookedUp: () => Promise<
 
   // Cache.
   try {
-    const look = await ctx.cache.lookup(job, key, { force: ctx.force, artifactDir: dir });
+    const look = await ctx.cache.lookup(job, key, { force: ctx.force, artifactDir: dir, record });
     if (look.hit) {
       if (ctx.signal?.aborted) return aborted();
       if (!look.upToDate) {
