@@ -1,6 +1,8 @@
 /** PATH lookup of executables (no child_process: the scheduler's no-op path uses it to stamp toolchains). */
-import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
+import { fs } from '../builtins.js';
+
+const { accessSync, constants, statSync } = fs;
 
 /** Absolute path of an executable found on PATH (or in `extraDirs`), or null. */
 export function findExecutable(name: string, extraDirs: readonly string[] = []): string | null {

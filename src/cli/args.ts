@@ -1,5 +1,6 @@
 /** node:util parseArgs with errors turned into UsageError (exit 2). */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
+import { util } from '../builtins.js';
 import { UsageError } from './errors.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -12,7 +13,7 @@ export interface Parsed {
 
 export function parse(argv: readonly string[], options: Options, usage: string, allowPositionals = false): Parsed {
   try {
-    const r = parseArgs({ args: [...argv], options, allowPositionals, strict: true });
+    const r = util.parseArgs({ args: [...argv], options, allowPositionals, strict: true });
     return { values: r.values as Parsed['values'], positionals: r.positionals };
   } catch (e) {
     const msg = (e instanceof Error ? e.message : String(e)).replace(/\. To specify a positional argument.*$/s, '');

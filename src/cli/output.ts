@@ -3,7 +3,8 @@
  * pipes); json: one event per line on stdout and nothing else there (errors also go to stderr for people).
  */
 import path from 'node:path';
-import { styleText } from 'node:util';
+import type { styleText } from 'node:util';
+import { util } from '../builtins.js';
 import { formatDiagnostic } from '../diagnostics/index.js';
 import type { BuildEvent, JobDoneEvent } from '../scheduler/events.js';
 import { line, type CliIO, type OutputMode } from './io.js';
@@ -45,7 +46,7 @@ export function createReporter(io: CliIO, mode: OutputMode, opts: ReporterOption
   }
 
   const tty = mode === 'tty';
-  const color = (s: Style, t: string): string => (tty && !io.env.NO_COLOR ? styleText(s, t) : t);
+  const color = (s: Style, t: string): string => (tty && !io.env.NO_COLOR ? util.styleText(s, t) : t);
   const rel = (p: string): string => {
     const r = path.relative(io.cwd, p);
     return r && !r.startsWith('..') ? r : p;

@@ -20,6 +20,7 @@ import { runJobs, safeEmit, type JobOutcome } from './run-jobs.js';
 import { discoverConfig, readSnapshot, stampDeps, writeSnapshot, type SnapshotConfig } from './snapshot.js';
 import { ToolchainProbe } from './toolchains.js';
 import { cleanStaleTemps } from './write.js';
+import { nowMs } from '../builtins.js';
 
 export interface BuildOptions {
   /** Where config discovery starts and relative CLI paths resolve; default process.cwd(). */
@@ -117,7 +118,7 @@ export async function planBuild(options: BuildOptions, found: string | undefined
 }
 
 export async function build(options: BuildOptions = {}): Promise<BuildSummary> {
-  const t0 = performance.now();
+  const t0 = nowMs();
   const cwd = path.resolve(options.cwd ?? process.cwd());
   const emit = safeEmit(options.onEvent);
   const found = discoverConfig(cwd, options.config);
@@ -157,7 +158,7 @@ export async function build(options: BuildOptions = {}): Promise<BuildSummary> {
         ? import('./prune.js').then(({ pruneCache }) => pruneCache(cacheDir, config.cacheMaxBytes)).then(() => cache.cleanStale()).catch(() => undefined)
         : undefined,
     ]);
-    const ms = Math.round(performance.now() - t0);
+    const ms = Math.round(nowMs() - t0);
     const slowest = [...run.jobs].filter((j) => j.status !== 'aborted').sort((a, b) => b.ms - a.ms).slice(0, 3).map((j) => ({ id: j.id, ms: j.ms }));
     emit({ type: 'build-done', built: run.built, cached: run.cached, failed: run.failed, ms, slowest });
     return { ok: run.ok, built: run.built, cached: run.cached, failed: run.failed, ms, config: config.file, outDir: config.outDir, cacheDir, jobs: run.jobs, fromSnapshot };

@@ -11,8 +11,6 @@
  * Entries are verified when read (every file's sha256): a corrupt entry is a miss, reported as such, and replaced.
  * Used entries get their index.json mtime bumped: prune.ts evicts least recently used entries first.
  */
-import { existsSync, readFileSync, readdirSync, statSync, utimesSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ArtifactFile } from '../compiler/job.js';
 import { hashFile, sha256, stableStringify } from './hash.js';
@@ -20,6 +18,9 @@ import type { PlannedJob } from './plan.js';
 import { readJson, uniqueSuffix, writeJsonAtomic } from './stamp.js';
 import { toolsFor, type ToolchainVersions } from './toolchains.js';
 import { removeDeadTemps } from './write.js';
+import { fs, fsp } from '../builtins.js';
+
+const { existsSync, readFileSync, readdirSync, statSync, utimesSync } = fs;
 
 /** Why a job was built or reused: 'cache hit', 'no cache entry', 'model changed: models/mlp.onnx', '--force', ... */
 export type MissReason = string;
@@ -148,7 +149,7 @@ export class BuildCache {
   }
 
   private async corrupt(dir: string, detail: string): Promise<Lookup> {
-    await rm(dir, { recursive: true, force: true });
+    await fsp().rm(dir, { recursive: true, force: true });
     return { hit: false, reason: `corrupt cache entry: ${detail} (rebuilt)` };
   }
 
@@ -195,7 +196,7 @@ export class BuildCache {
     for (const f of index.files) {
       let data: Uint8Array;
       try {
-        data = new Uint8Array(await readFile(path.join(dir, 'files', f.path)));
+        data = new Uint8Array(await fsp().readFile(path.join(dir, 'files', f.path)));
       } catch {
         return this.corrupt(dir, `${f.path} is missing`);
       }
@@ -214,20 +215,20 @@ export class BuildCache {
         const recs: CacheFileRecord[] = [];
         for (const f of files) {
           const p = path.join(tmp, 'files', f.path);
-          await mkdir(path.dirname(p), { recursive: true });
-          await writeFile(p, f.data);
+          await fsp().mkdir(path.dirname(p), { recursive: true });
+          await fsp().writeFile(p, f.data);
           recs.push({ path: f.path, sha256: sha256(f.data), bytes: f.data.byteLength });
         }
         const index: EntryIndex = { format: 2, key: key.key, id: job.id, inputs: key.inputs, files: recs };
-        await mkdir(tmp, { recursive: true });
-        await writeFile(path.join(tmp, 'index.json'), JSON.stringify(index, null, 1));
-        await rm(final, { recursive: true, force: true });
-        await rename(tmp, final).catch(async (e: NodeJS.ErrnoException) => {
+        await fsp().mkdir(tmp, { recursive: true });
+        await fsp().writeFile(path.join(tmp, 'index.json'), JSON.stringify(index, null, 1));
+        await fsp().rm(final, { recursive: true, force: true });
+        await fsp().rename(tmp, final).catch(async (e: NodeJS.ErrnoException) => {
           // Another process stored the same key meanwhile: theirs is as good as ours.
           if (!existsSync(path.join(final, 'index.json'))) throw e;
         });
       } finally {
-        await rm(tmp, { recursive: true, force: true });
+        await fsp().rm(tmp, { recursive: true, force: true });
       }
     }
     await this.updateRecord(job, key, undefined);
@@ -238,7 +239,7 @@ export class BuildCache {
     const files = listFiles(artifactDir);
     const stampFiles = [];
     for (const f of files) {
-      const s = await stat(path.join(artifactDir, f));
+      const s = await fsp().stat(path.join(artifactDir, f));
       stampFiles.push({ path: f, size: s.size, mtimeMs: s.mtimeMs });
     }
     await this.updateRecord(job, key, { dir: artifactDir, key: key.key, files: stampFiles });

@@ -5,12 +5,13 @@
  * the files' paths, sizes and mtimes (kept as text, not hashed), so a no-op build stats the files but reads and
  * hashes none of them.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { VERSION } from '../version.js';
-import { crypto } from './hash.js';
 import { readJson, writeJsonAtomic } from './stamp.js';
+import { crypto, fs } from '../builtins.js';
+
+const { readdirSync, readFileSync, statSync } = fs;
 
 interface Memo {
   readonly stamp: string;

@@ -1,14 +1,8 @@
 /** sha256 helpers: file hashes memoised by stat (size, ns mtime/ctime, inode), stable JSON for config hashing. */
-import { createReadStream, readFileSync } from 'node:fs';
 import { fileStamp, writeJsonAtomic } from './stamp.js';
+import { crypto, fs } from '../builtins.js';
 
-/**
- * node:crypto, loaded on first use. A no-op build hashes nothing (file hashes come from the memo, cache keys from
- * the job records), and loading crypto is ~10 ms of a ~50 ms budget.
- */
-export function crypto(): typeof import('node:crypto') {
-  return process.getBuiltinModule('node:crypto');
-}
+const { createReadStream, readFileSync } = fs;
 
 export function sha256(data: Uint8Array | string): string {
   return crypto().createHash('sha256').update(data).digest('hex');

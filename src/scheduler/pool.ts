@@ -6,14 +6,14 @@
  * fails only its job (RLX_WORKER_CRASHED); piscina replaces the thread and the build goes on. An AbortSignal
  * drops a queued job or cancels a running one (watch mode, when a newer change arrives).
  */
-import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Piscina } from 'piscina';
 import type { CompileJob, CompileResult } from '../compiler/job.js';
 import { SLOT_POLL_MS, claimCell, createSlots, releaseCell, releaseSlot, takeJobSlot } from '../backends/slots.js';
+import { os } from '../builtins.js';
 
 export interface PoolOptions {
-  /** Threads; default os.availableParallelism(). */
+  /** Threads; default os().availableParallelism(). */
   readonly size?: number;
   /** Module whose default export is `(job) => Promise<CompileResult>`; default the compiled worker.js next to this file. */
   readonly workerModule?: string | URL;
@@ -58,7 +58,7 @@ function toPath(m: string | URL): string {
 }
 
 export function defaultPoolSize(): number {
-  return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  return typeof os().availableParallelism === 'function' ? os().availableParallelism() : os().cpus().length;
 }
 
 interface Waiting {

@@ -2,8 +2,6 @@
  * Runs planned jobs: cache lookup, dispatch of misses to the pool, atomic write, cache store, events.
  * Shared by one-shot builds and watch mode (which passes an AbortSignal to drop stale work).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { toDiagnostic, type Diagnostic } from '../diagnostics/index.js';
 import type { CompileJob, CompileResult } from '../compiler/job.js';
@@ -12,6 +10,7 @@ import type { BuildEvent, BuildEventListener } from './events.js';
 import type { PlannedJob } from './plan.js';
 import { JobAborted, type WorkerPool } from './pool.js';
 import { artifactDir, writeArtifact } from './write.js';
+import { fsp, nowMs, os } from '../builtins.js';
 
 export interface RunContext {
   readonly outDir: string;
@@ -67,7 +66,7 @@ export function safeEmit(listener: BuildEventListener | undefined): BuildEventLi
 }
 
 export async function runJobs(ctx: RunContext, jobs: readonly PlannedJob[]): Promise<RunSummary> {
-  const t0 = performance.now();
+  const t0 = nowMs();
   // Misses wait until every job's cache lookup is done, so the pool sees them all and can start the costliest first.
   let pending = jobs.length;
   let release!: () => void;
@@ -98,13 +97,13 @@ export async function runJobs(ctx: RunContext, jobs: readonly PlannedJob[]): Pro
     built: count('built'),
     cached: count('cached'),
     failed: count('failed'),
-    ms: Math.round(performance.now() - t0),
+    ms: Math.round(nowMs() - t0),
     jobs: outcomes,
   };
   return summary;
 }
 
-const ms = (t0: number): number => Math.round((performance.now() - t0) * 10) / 10;
+const ms = (t0: number): number => Math.round((nowMs() - t0) * 10) / 10;
 
 /** A job's timing: `t0` moves to when a worker thread takes the job, and the wait before is kept apart. */
 interface JobClock {
@@ -115,7 +114,7 @@ interface JobClock {
 const queued = (c: JobClock): { queuedMs?: number } => (c.queuedMs !== undefined ? { queuedMs: c.queuedMs } : {});
 
 async function runOne(ctx: RunContext, job: PlannedJob, lookedUp: () => Promise<void>): Promise<JobOutcome> {
-  const clock: JobClock = { t0: performance.now() };
+  const clock: JobClock = { t0: nowMs() };
   const base = { id: job.id, model: job.model, target: job.target.name };
   const aborted = (): JobOutcome => ({ ...base, status: 'aborted', ms: ms(clock.t0), diagnostics: [], passes: [] });
   const fail = (diags: readonly Diagnostic[], extra: { reason?: MissReason; key?: string } = {}): JobOutcome => {
@@ -166,11 +165,11 @@ async function runOne(ctx: RunContext, job: PlannedJob, lookedUp: () => Promise<
     const priority = job.cost;
     // Everything async happens before the barrier, so that after it every miss reaches the pool in the same tick
     // and the pool's priority queue sees them all (costliest job first).
-    const tmpDir = await mkdtemp(path.join(os.tmpdir(), `relax-${job.model}-${job.target.name}-`));
+    const tmpDir = await fsp().mkdtemp(path.join(os().tmpdir(), `relax-${job.model}-${job.target.name}-`));
     try {
       await lookedUp();
     } catch (e) {
-      await rm(tmpDir, { recursive: true, force: true }).catch(() => undefined);
+      await fsp().rm(tmpDir, { recursive: true, force: true }).catch(() => undefined);
       throw e;
     }
     return await compileAndStore(ctx, job, key, look.reason, dir, clock, base, fail, aborted, priority, tmpDir);
@@ -197,14 +196,14 @@ async function compileAndStore(
     };
     const onStart = (): void => {
       clock.queuedMs = ms(clock.t0);
-      clock.t0 = performance.now();
+      clock.t0 = nowMs();
     };
     result = await ctx.pool().run(cjob, { ...(ctx.signal ? { signal: ctx.signal } : {}), priority, onStart });
   } catch (e) {
     if (e instanceof JobAborted) return aborted();
     throw e;
   } finally {
-    await rm(tmpDir, { recursive: true, force: true }).catch(() => undefined);
+    await fsp().rm(tmpDir, { recursive: true, force: true }).catch(() => undefined);
   }
   if (ctx.signal?.aborted) return aborted();
   // The compiler read the model itself; if it changed meanwhile, the result does not belong to `key`.

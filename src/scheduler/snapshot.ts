@@ -10,10 +10,12 @@
  * package.json#relax first, up to the nearest package.json); a different answer from the real loader only means
  * the snapshot is not found.
  */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { PlannedJob } from './plan.js';
 import { isFile, readJson, statStamp, writeJsonAtomic } from './stamp.js';
+import { fs } from '../builtins.js';
+
+const { readFileSync } = fs;
 
 const CONFIG_FILES = ['relax.config.ts', 'relax.config.mts', 'relax.config.js', 'relax.config.mjs', 'relax.config.cjs', 'relax.config.json'];
 

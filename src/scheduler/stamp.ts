@@ -2,9 +2,11 @@
  * Small persisted memos keyed by file stats ("stamps"): the size, ns mtime, ns ctime and inode of a file. Used to
  * skip work on a no-op build (re-hashing files, probing toolchain versions, hashing relax's own code).
  */
-import { readFileSync, statSync, type BigIntStats } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import type { BigIntStats } from 'node:fs';
 import path from 'node:path';
+import { crypto, fs, fsp } from '../builtins.js';
+
+const { readFileSync, statSync } = fs;
 
 /**
  * `size:mtimeNs:ctimeNs:ino`, or null when the file cannot be stat'ed. (Missing files are the common case in
@@ -52,13 +54,13 @@ export function readJson<T>(file: string): T | undefined {
 
 /** `<pid>-<12 random hex>`: names temp files and folders that several processes may create side by side. */
 export function uniqueSuffix(): string {
-  return `${process.pid}-${process.getBuiltinModule('node:crypto').randomBytes(6).toString('hex')}`;
+  return `${process.pid}-${crypto().randomBytes(6).toString('hex')}`;
 }
 
 /** Writes JSON through a temp file and rename (safe when several processes write the same file). */
 export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
+  await fsp().mkdir(path.dirname(file), { recursive: true });
   const tmp = `${file}.${uniqueSuffix()}.tmp`;
-  await writeFile(tmp, JSON.stringify(value));
-  await rename(tmp, file);
+  await fsp().writeFile(tmp, JSON.stringify(value));
+  await fsp().rename(tmp, file);
 }

@@ -4,13 +4,15 @@
  * memo file `<cacheDir>/toolchains.json`; a no-op build therefore spawns no process. A missing tool is 'none',
  * so installing one invalidates the affected jobs (and only those: cpu jobs depend on cc, cuda jobs on nvcc).
  */
-import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { dawnPackageVersion } from '../backends/webgpu/gpu.js';
 import { findExecutable } from '../backends/which.js';
 import { VERSION } from '../version.js';
 import type { TargetKind } from '../formats/manifest.js';
 import { readJson, statStamp, writeJsonAtomic } from './stamp.js';
+import { fs } from '../builtins.js';
+
+const { realpathSync } = fs;
 
 export interface ToolchainVersions {
   readonly cc: string;

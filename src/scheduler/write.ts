@@ -4,11 +4,11 @@
  * removed after the new one is in place, so the final path only ever holds a complete artifact (a killed build
  * leaves at worst a temp folder, cleaned by the next build). Bytes are written as given: no timestamps added.
  */
-import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { RelaxError } from '../diagnostics/index.js';
 import type { ArtifactFile } from '../compiler/job.js';
 import { uniqueSuffix } from './stamp.js';
+import { fsp } from '../builtins.js';
 
 const TMP_PREFIX = '.relax-tmp-';
 const OLD_PREFIX = '.relax-old-';
@@ -38,31 +38,31 @@ export async function writeArtifact(outDir: string, model: string, target: strin
   checkArtifactPaths(files, { model, target });
   const final = artifactDir(outDir, model, target);
   const tmp = path.join(outDir, `${TMP_PREFIX}${uniqueSuffix()}`);
-  await mkdir(tmp, { recursive: true });
+  await fsp().mkdir(tmp, { recursive: true });
   try {
     for (const f of files) {
       const p = path.join(tmp, f.path);
-      await mkdir(path.dirname(p), { recursive: true });
-      await writeFile(p, f.data);
+      await fsp().mkdir(path.dirname(p), { recursive: true });
+      await fsp().writeFile(p, f.data);
     }
-    await mkdir(path.dirname(final), { recursive: true });
+    await fsp().mkdir(path.dirname(final), { recursive: true });
     try {
-      await rename(tmp, final);
+      await fsp().rename(tmp, final);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'EISDIR' && code !== 'ENOTDIR' && code !== 'EPERM') throw e;
       const old = path.join(outDir, `${OLD_PREFIX}${uniqueSuffix()}`);
-      await rename(final, old);
+      await fsp().rename(final, old);
       try {
-        await rename(tmp, final);
+        await fsp().rename(tmp, final);
       } catch (e2) {
-        await rename(old, final).catch(() => undefined);
+        await fsp().rename(old, final).catch(() => undefined);
         throw e2;
       }
-      await rm(old, { recursive: true, force: true });
+      await fsp().rm(old, { recursive: true, force: true });
     }
   } finally {
-    await rm(tmp, { recursive: true, force: true });
+    await fsp().rm(tmp, { recursive: true, force: true });
   }
   return final;
 }
@@ -86,7 +86,7 @@ export function cleanStaleTemps(outDir: string): Promise<string[]> {
 export async function removeDeadTemps(dir: string, prefixes: readonly string[]): Promise<string[]> {
   let names: string[];
   try {
-    names = await readdir(dir);
+    names = await fsp().readdir(dir);
   } catch {
     return [];
   }
@@ -96,7 +96,7 @@ export async function removeDeadTemps(dir: string, prefixes: readonly string[]):
     if (!prefix) continue;
     const pid = Number(n.slice(prefix.length).split('-')[0]);
     if (Number.isInteger(pid) && pid > 0 && alive(pid)) continue;
-    await rm(path.join(dir, n), { recursive: true, force: true });
+    await fsp().rm(path.join(dir, n), { recursive: true, force: true });
     removed.push(n);
   }
   return removed;

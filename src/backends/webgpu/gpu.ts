@@ -10,9 +10,11 @@
  * - for validation: Dawn's null backend first (Tint validation against core WebGPU, no hardware needed),
  *   then the running choices when the null adapter's limits are too small.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { fs } from '../../builtins.js';
+
+const { existsSync, readFileSync, statSync } = fs;
 
 export interface DawnModule {
   create(flags: string[]): GPU;
