@@ -408,7 +408,7 @@ async function scale(coldRows) {
       }
       for (const e of jobsOf(r, 'job-error')) errors.push(`${e.model}:${e.target} ${e.code}`);
       // When each job ran (ms since spawn; start = when a thread took it), longest first.
-      timeline = jobsOf(r, 'job-done').map((e) => ({ id: `${e.model}:${e.target}`, start: round(e.at - e.ms), end: e.at, queuedMs: e.queuedMs ?? null })).sort((a, b) => (b.end - b.start) - (a.end - a.start));
+      timeline = jobsOf(r, 'job-done').map((e) => ({ id: `${e.model}:${e.target}`, start: round(e.at - e.ms), end: e.at, queuedMs: e.queuedMs ?? null, phases: e.phases ?? null })).sort((a, b) => (b.end - b.start) - (a.end - a.start));
     }
     rows.push({ jobsFlag: n, threads, ok, wallMs: round(pct(walls, 50)), raw: walls.map((w) => round(w)), longestJob: longest, jobSumMs: round(jobSumMs), errors, timeline });
     log(`scale --jobs ${n}: ${rows.at(-1).wallMs} ms (${ok ? 'ok' : 'FAILED'})`);

@@ -11,10 +11,11 @@ import { MANIFEST_FORMAT, type FileRecord, type Manifest } from '../formats/mani
 import { writeSafetensors } from '../formats/safetensors.js';
 import { decodeTensorProto } from '../formats/tensor-proto.js';
 import type { HostTensor } from '../formats/tensor.js';
+import { nowMs } from '../builtins.js';
 import { VERSION } from '../version.js';
 import { importOnnx } from './frontend/onnx/import.js';
 import type { IRModule } from './ir/types.js';
-import type { ArtifactFile, CompileJob, CompileResult, PassTiming } from './job.js';
+import type { ArtifactFile, CompileJob, CompileResult, JobPhases, PassTiming } from './job.js';
 import { PASSES } from './transform/index.js';
 import type { PassContext } from './transform/pass.js';
 import { verifyGpuLimits, verifyGpuMemory } from './verify/memory.js';
@@ -54,6 +55,13 @@ export async function compile(job: CompileJob): Promise<CompileResult> {
   const diagnostics: Diagnostic[] = [];
   let timings: PassTiming[] = [];
   let schedule: { kernel: string; rule: string }[] = [];
+  const phases: Record<string, number> = {};
+  let t = nowMs();
+  const phase = (name: keyof JobPhases): void => {
+    const now = nowMs();
+    phases[name] = Math.round((now - t) * 10) / 10;
+    t = now;
+  };
   try {
     let bytes: Uint8Array;
     try {
@@ -66,7 +74,9 @@ export async function compile(job: CompileJob): Promise<CompileResult> {
       modelPath: job.modelPath, modelName: job.model,
       ...(bind ? { bind, bindKeyPaths: Object.fromEntries(job.bind!.map((b) => [b.name, b.keyPath])) } : {}),
     }));
+    phase('import');
     const run = withLocation(where, () => runPipeline(imported, job));
+    phase('passes');
     timings = run.timings;
     schedule = run.notes.filter((n) => n.kind === 'schedule').map((n) => ({ kernel: n.data.kernel!, rule: n.data.rule! }));
     const mod = run.mod;
@@ -79,6 +89,7 @@ export async function compile(job: CompileJob): Promise<CompileResult> {
     }
     const backend = getBackend(job.target.kind);
     const cg = await withLocation(where, () => backend.codegen(funcs, job.target, { tmpDir: job.tmpDir }));
+    phase('backend');
     diagnostics.push(...cg.diagnostics);
     const program = codegenVM(mod);
     const used = new Set<string>();
@@ -106,10 +117,12 @@ export async function compile(job: CompileJob): Promise<CompileResult> {
       kernelFiles: cg.kernelFiles,
       files: records,
     };
-    return { ok: true, files: [...files, { path: 'manifest.json', data: stableJson(manifest) }], diagnostics, timings, schedule };
+    const out: ArtifactFile[] = [...files, { path: 'manifest.json', data: stableJson(manifest) }];
+    phase('finish');
+    return { ok: true, files: out, diagnostics, timings, schedule, phases };
   } catch (e) {
     diagnostics.push(toDiagnostic(e, where));
-    return { ok: false, files: [], diagnostics, timings, schedule };
+    return { ok: false, files: [], diagnostics, timings, schedule, phases };
   }
 }
 

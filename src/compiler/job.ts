@@ -67,4 +67,21 @@ export interface CompileResult {
   readonly timings: readonly PassTiming[];
   /** Which schedule rule handled which kernel (GPU targets). */
   readonly schedule: readonly { readonly kernel: string; readonly rule: string }[];
+  /** Where the job's time went on its worker thread, in ms (absent from fixture workers). */
+  readonly phases?: JobPhases;
+}
+
+/**
+ * A compiled job's time by phase, in ms: `load` waiting for the worker thread to load the compiler (first job on
+ * a thread), `import` reading and importing the ONNX model, `passes` the pipeline, `backend` kernel codegen plus
+ * the toolchain (cc/nvcc, including waits for compile slots), `finish` the VM program, weights and manifest.
+ * The scheduler adds `store`: writing the artifact and the cache entry on the main thread.
+ */
+export interface JobPhases {
+  readonly load?: number;
+  readonly import?: number;
+  readonly passes?: number;
+  readonly backend?: number;
+  readonly finish?: number;
+  readonly store?: number;
 }

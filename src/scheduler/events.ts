@@ -3,7 +3,7 @@
  * API users (`build({ onEvent })`). Paths in events are absolute.
  */
 import type { Diagnostic, Location } from '../diagnostics/index.js';
-import type { PassTiming } from '../compiler/job.js';
+import type { JobPhases, PassTiming } from '../compiler/job.js';
 import type { MissReason } from './cache.js';
 
 export interface BuildStartEvent {
@@ -39,6 +39,8 @@ export interface JobDoneEvent {
   readonly dir: string;
   /** Per-pass timings reported by the compiler (empty for cached jobs). */
   readonly passes: readonly PassTiming[];
+  /** A compiled job's time by phase (JobPhases: load, import, passes, backend, finish, store); absent for cache hits. */
+  readonly phases?: JobPhases;
   /** Which schedule rule handled which kernel (GPU targets; empty for cached jobs). */
   readonly schedule: readonly { readonly kernel: string; readonly rule: string }[];
   /** Non-error diagnostics (warnings, notes). */

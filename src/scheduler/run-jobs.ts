@@ -216,16 +216,18 @@ async function compileAndStore(
   }
   if (stale && ctx.dropStale) return aborted();
 
+  const stored = nowMs();
   await writeArtifact(ctx.outDir, job.model, job.target.name, result.files);
   if (!stale) {
     await ctx.cache.store(job, key, result.files);
     await ctx.cache.markWritten(job, key, dir);
   }
+  const phases = { ...result.phases, store: ms(stored) };
   const t = ms(clock.t0);
   const warnings = result.diagnostics.filter((d) => d.severity !== 'error');
   ctx.emit({
     type: 'job-done', model: job.model, target: job.target.name, cached: false, reason, ms: t, ...queued(clock), dir,
-    passes: result.timings, schedule: result.schedule, warnings,
+    passes: result.timings, phases, schedule: result.schedule, warnings,
   });
   return { ...base, status: 'built', reason, ms: t, dir, key: key.key, diagnostics: result.diagnostics, passes: result.timings };
 }

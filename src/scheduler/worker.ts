@@ -8,6 +8,7 @@ import { toDiagnostic } from '../diagnostics/index.js';
 import { setObjectCacheDir } from '../backends/object-cache.js';
 import { setCompileSlots } from '../backends/slots.js';
 import { startSpawner } from '../backends/exec.js';
+import { nowMs } from '../builtins.js';
 
 type CompileFn = (job: CompileJob) => Promise<CompileResult>;
 
@@ -39,10 +40,13 @@ startSpawner();
 
 export default async function runJob(job: CompileJob): Promise<CompileResult> {
   try {
+    const t0 = nowMs();
     const compile = await loadCompile();
+    const load = Math.round((nowMs() - t0) * 10) / 10;
     setObjectCacheDir(job.objectCacheDir);
     setCompileSlots(job.slots, job.slotCell);
-    return await compile(job);
+    const result = await compile(job);
+    return load >= 1 ? { ...result, phases: { load, ...result.phases } } : result;
   } catch (e) {
     return {
       ok: false,

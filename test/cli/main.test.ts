@@ -67,7 +67,8 @@ describe('relax build', () => {
     const done = events.filter((e) => e.event === 'job-done');
     expect(done).toHaveLength(3);
     for (const d of done) {
-      expect(Object.keys(d).sort()).toEqual(['cached', 'dir', 'event', 'model', 'ms', 'passes', 'queuedMs', 'reason', 'schedule', 'target', 'warnings']);
+      expect(Object.keys(d).sort()).toEqual(['cached', 'dir', 'event', 'model', 'ms', 'passes', 'phases', 'queuedMs', 'reason', 'schedule', 'target', 'warnings']);
+      expect(Object.keys(d.phases as object)).toContain('store');
       expect(d).toMatchObject({ cached: false, reason: 'no cache entry' });
     }
     expect(events.filter((e) => e.event === 'job-start')).toHaveLength(3);

@@ -51,6 +51,14 @@ describe('mlp (Gemm → Clip(0, 6) → Gemm, dynamic batch) on every target', ()
     const first = relax(['build', '--json'], dir);
     expect(first.stderr + first.stdout).not.toContain('job-error');
     expect(first.code).toBe(0);
+    // A compiled job says where its time went, phase by phase, and the phases fit inside the job's own time.
+    for (const e of first.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; ms: number; phases?: Record<string, number> })) {
+      if (e.event !== 'job-done') continue;
+      expect(Object.keys(e.phases!)).toEqual(expect.arrayContaining(['import', 'passes', 'backend', 'finish', 'store']));
+      const sum = Object.values(e.phases!).reduce((a, b) => a + b, 0);
+      expect(Object.values(e.phases!).every((v) => v >= 0)).toBe(true);
+      expect(sum).toBeLessThanOrEqual(e.ms + 1);
+    }
     const second = relax(['build', '--json'], dir);
     expect(second.code).toBe(0);
     const events = second.stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; cached?: boolean });
