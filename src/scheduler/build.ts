@@ -95,7 +95,7 @@ export interface Planned {
  * The plan, from the snapshot when valid, else by loading the config (and then saving a snapshot). `found` is
  * what config discovery gives for these options (discoverConfig).
  */
-export async function planBuild(options: BuildOptions, found: string | undefined, relax: string, beforeLoad?: () => void): Promise<Planned> {
+export async function planBuild(options: BuildOptions, found: string | undefined, relax: string, beforeLoad?: () => Promise<void>): Promise<Planned> {
   const cwd = path.resolve(options.cwd ?? process.cwd());
   const req = { cwd, ...(options.config ? { config: options.config } : {}), ...(options.filter ? { filter: options.filter } : {}), ...(options.cacheDir ? { cacheDir: options.cacheDir } : {}) };
   if (options.snapshot !== false && !options.force) {
@@ -105,7 +105,7 @@ export async function planBuild(options: BuildOptions, found: string | undefined
   // Only this path (the config must be evaluated) needs these: a no-op build does not load them.
   const [{ configDependencies }, { DEFAULT_CACHE_MAX_BYTES }] = await Promise.all([import('./config-deps.js'), import('./prune.js')]);
   const deps = found ? stampDeps(configDependencies(found)) : {};
-  beforeLoad?.();
+  await beforeLoad?.();
   const { config, jobs } = await prepareBuild(options);
   const snapConfig: SnapshotConfig = {
     ...(config.file ? { file: config.file } : {}),
@@ -128,9 +128,9 @@ export async function build(options: BuildOptions = {}): Promise<BuildSummary> {
   try {
     // When the config has to be evaluated (it changed, or --force), jobs are likely to compile: the worker threads
     // start now and load the compiler while this thread loads the config and plans.
-    const warm = (): void => {
+    const warm = (): Promise<void> => {
       pool ??= createPool(poolOptions(options.jobs ?? defaultPoolSize(), options));
-      pool.warm();
+      return pool.warm();
     };
     const { config, jobs, fromSnapshot } = await planBuild(options, found, compiler, warm);
     const cacheDir = config.cacheDir;

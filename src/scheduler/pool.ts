@@ -40,8 +40,12 @@ export interface WorkerPool {
   run(job: CompileJob, opts?: RunOptions): Promise<CompileResult>;
   /** Whether any worker thread was started. */
   readonly started: boolean;
-  /** Starts every thread now (each loads the compiler), ahead of the first job. */
-  warm(): void;
+  /**
+   * Starts every thread now (each loads the compiler), ahead of the first job. Resolves once the threads exist:
+   * from then on they load the compiler on their own, even while this thread is busy (a TS config's transpile
+   * blocks it for ~250 ms), whereas a pending `import('piscina')` would wait for this thread's event loop.
+   */
+  warm(): Promise<void>;
   destroy(): Promise<void>;
 }
 
@@ -155,8 +159,8 @@ export function createPool(opts: PoolOptions = {}): WorkerPool {
     get started() {
       return started;
     },
-    warm() {
-      get(size).catch(() => undefined);
+    async warm() {
+      await get(size).catch(() => undefined);
     },
     async run(job, ro = {}) {
       const { signal } = ro;
