@@ -16,7 +16,9 @@ export interface ToolRun {
   readonly spawnError?: NodeJS.ErrnoException;
 }
 
-const SPAWNER = fileURLToPath(new URL('./spawner.js', import.meta.url));
+// Written from the parent folder so that it resolves the same from dist/backends/exec.js and from the worker
+// bundle, dist/scheduler/worker.bundle.js (scripts/bundle-worker.mjs), which inlines this module.
+const SPAWNER = fileURLToPath(new URL('../backends/spawner.js', import.meta.url));
 
 interface Spawner {
   readonly child: ChildProcess;

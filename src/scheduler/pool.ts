@@ -6,11 +6,13 @@
  * fails only its job (RLX_WORKER_CRASHED); piscina replaces the thread and the build goes on. An AbortSignal
  * drops a queued job or cancels a running one (watch mode, when a newer change arrives).
  */
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Piscina } from 'piscina';
 import type { CompileJob, CompileResult } from '../compiler/job.js';
 import { SLOT_POLL_MS, claimCell, createSlots, releaseCell, releaseSlot, takeJobSlot } from '../backends/slots.js';
-import { os } from '../builtins.js';
+import { fs, os } from '../builtins.js';
+import { readJson } from './stamp.js';
 
 export interface PoolOptions {
   /** Threads; default os().availableParallelism(). */
@@ -95,9 +97,27 @@ export function poolOptions(size: number, o: { readonly jobs?: number; readonly 
   };
 }
 
+/**
+ * The compile worker's entry: dist/scheduler/worker.bundle.js (one file, scripts/bundle-worker.mjs) while every
+ * module it was bundled from is unchanged (size and mtime, from worker.bundle.json), else worker.js: a tsc run
+ * without the bundle step never leaves threads running stale code, only slower-loading code.
+ */
+export function workerEntry(dir: string = fileURLToPath(new URL('./', import.meta.url))): string {
+  const plain = path.join(dir, 'worker.js');
+  const bundle = path.join(dir, 'worker.bundle.js');
+  const stamps = readJson<{ inputs?: { path: string; size: number; mtimeMs: number }[] }>(path.join(dir, 'worker.bundle.json'));
+  if (!stamps?.inputs?.length || !fs.existsSync(bundle)) return plain;
+  const root = path.dirname(dir);
+  for (const i of stamps.inputs) {
+    const s = fs.statSync(path.join(root, i.path), { throwIfNoEntry: false });
+    if (!s || s.size !== i.size || s.mtimeMs !== i.mtimeMs) return plain;
+  }
+  return bundle;
+}
+
 export function createPool(opts: PoolOptions = {}): WorkerPool {
   const size = Math.max(1, Math.floor(opts.size ?? defaultPoolSize()));
-  const filename = toPath(opts.workerModule ?? new URL('./worker.js', import.meta.url));
+  const filename = opts.workerModule ? toPath(opts.workerModule) : workerEntry();
   let piscina: Promise<Piscina> | undefined;
   let started = false;
   const get = (minThreads = 1): Promise<Piscina> => {

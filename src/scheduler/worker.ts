@@ -23,12 +23,10 @@ function silence(): void {
 }
 silence();
 
-// Kept as a variable so this file compiles before the compiler entry exists; resolved relative to this module.
-const COMPILE_MODULE = '../compiler/compile.js';
 let compileFn: Promise<CompileFn> | undefined;
 
 function loadCompile(): Promise<CompileFn> {
-  compileFn ??= (import(COMPILE_MODULE) as Promise<{ compile: CompileFn }>).then((m) => m.compile);
+  compileFn ??= import('../compiler/compile.js').then((m) => m.compile);
   return compileFn;
 }
 
