@@ -167,6 +167,7 @@ export async function compileCuda(src: CSource, tmpDir: string, nvcc: string, ar
     });
     return { cubin: out[CUDA_CUBIN]!, ptx: out[CUDA_PTX]! };
   }
+  const nvlink = await findCudaTool(nvcc, 'nvlink'); // before any unit compiles: a missing tool fails at once
   const parts = await runUnits(units.map((unit, i) => async () => {
     const key = ['nvcc-unit', stamp, arch, `${PTX_FLAGS.join(' ')} | ptxas ${ptxasFlags(arch, true).join(' ')}`, unit.source];
     const out = await cachedCompile(key, async () => {
@@ -178,7 +179,6 @@ export async function compileCuda(src: CSource, tmpDir: string, nvcc: string, ar
   const names = parts.map((_, i) => `unit${i}.cubin`);
   await mkdir(tmpDir, { recursive: true });
   await Promise.all(parts.map((p, i) => writeFile(join(tmpDir, names[i]!), p.cubin)));
-  const nvlink = await findCudaTool(nvcc, 'nvlink');
   const cubin = await runCudaTool('nvlink', nvlink, [`--arch=${arch}`, '-o', CUDA_CUBIN, ...names], src, tmpDir, CUDA_CUBIN);
   return { cubin, ptx: joinPtx(parts.map((p) => new TextDecoder().decode(p.ptx))) };
 }
