@@ -484,6 +484,17 @@ export function joinUnit(head: readonly string[], bodies: readonly (readonly str
   return { source: lines.join('\n') + '\n', spans };
 }
 
+/** A joined unit taken apart again: its head lines and each kernel's body lines (joinUnit's layout). */
+function unitParts(src: CSource): { head: string[]; bodies: string[][]; funcs: { name: string }[] } {
+  const lines = src.source.split('\n');
+  // joinUnit: head lines, then for each kernel a blank line and its body (spans are 1-based, inclusive).
+  return {
+    head: lines.slice(0, src.spans[0]!.firstLine - 2),
+    bodies: src.spans.map((s) => lines.slice(s.firstLine - 1, s.lastLine)),
+    funcs: src.spans.map((s) => ({ name: s.kernel })),
+  };
+}
+
 /**
  * Splits a unit into translation units of at most about `maxBytes` (a kernel larger than that gets a unit of its
  * own): each repeats the head (typedefs, helpers) and takes the next kernels in order. The split depends on the
@@ -491,16 +502,13 @@ export function joinUnit(head: readonly string[], bodies: readonly (readonly str
  */
 export function splitUnit(src: CSource, maxBytes: number): CSource[] {
   if (src.source.length <= maxBytes || src.spans.length < 2) return [src];
-  const lines = src.source.split('\n');
-  // joinUnit: head lines, then for each kernel a blank line and its body (spans are 1-based, inclusive).
-  const head = lines.slice(0, src.spans[0]!.firstLine - 2);
+  const { head, bodies: all, funcs: names } = unitParts(src);
   const headBytes = head.join('\n').length;
   const units: CSource[] = [];
   let bodies: string[][] = [];
   let funcs: { name: string }[] = [];
   let bytes = headBytes;
-  for (const s of src.spans) {
-    const body = lines.slice(s.firstLine - 1, s.lastLine);
+  all.forEach((body, i) => {
     const size = body.join('\n').length + 2;
     if (bodies.length > 0 && bytes + size > maxBytes) {
       units.push(joinUnit(head, bodies, funcs));
@@ -509,9 +517,50 @@ export function splitUnit(src: CSource, maxBytes: number): CSource[] {
       bytes = headBytes;
     }
     bodies.push(body);
-    funcs.push({ name: s.kernel });
+    funcs.push(names[i]!);
     bytes += size;
-  }
+  });
   units.push(joinUnit(head, bodies, funcs));
   return units;
+}
+
+/**
+ * Where to cut `costs` into at most `count` runs of consecutive items so that the costliest run costs as little
+ * as possible: the start index of each run after the first. Costs are rounded to integers, so the answer is exact
+ * (a binary search over the largest run's cost, each step a greedy fill) and depends on the costs alone.
+ */
+export function balancedCuts(costs: readonly number[], count: number): number[] {
+  const c = costs.map((x) => Math.max(0, Math.round(x)));
+  const runs = (limit: number): number[] => {
+    const cuts: number[] = [];
+    let sum = 0;
+    c.forEach((x, i) => {
+      if (i > 0 && sum + x > limit) {
+        cuts.push(i);
+        sum = 0;
+      }
+      sum += x;
+    });
+    return cuts;
+  };
+  let lo = Math.max(0, ...c);
+  let hi = c.reduce((a, b) => a + b, 0);
+  while (lo < hi) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (runs(mid).length < count) hi = mid;
+    else lo = mid + 1;
+  }
+  return runs(lo);
+}
+
+/**
+ * Splits a unit into at most `count` translation units of consecutive kernels whose summed `cost` (an estimate
+ * of each kernel's compile time from its body lines) is as even as possible. Like splitUnit, every unit repeats
+ * the head, kernels keep their order, spans are per unit, and the split depends on the source alone.
+ */
+export function splitBalanced(src: CSource, count: number, cost: (body: readonly string[]) => number): CSource[] {
+  if (count < 2 || src.spans.length < 2) return [src];
+  const { head, bodies, funcs } = unitParts(src);
+  const bounds = [0, ...balancedCuts(bodies.map(cost), count), bodies.length];
+  return bounds.slice(1).map((end, i) => joinUnit(head, bodies.slice(bounds[i], end), funcs.slice(bounds[i], end)));
 }

@@ -7,11 +7,11 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { splitUnit } from '../../src/backends/c-like.js';
+import { balancedCuts, joinUnit, splitBalanced, splitUnit, type CSource } from '../../src/backends/c-like.js';
 import { emitCSource } from '../../src/backends/cpu/codegen.js';
 import { compileC, C_UNIT_BYTES, defaultCc } from '../../src/backends/cpu/toolchain.js';
 import { emitCudaSource } from '../../src/backends/cuda/codegen.js';
-import { compileCuda, CUDA_UNIT_BYTES, findNvcc } from '../../src/backends/cuda/toolchain.js';
+import { compileCuda, CUDA_UNIT_BYTES, CUDA_UNIT_COST, cudaKernelCost, cudaUnits, findNvcc } from '../../src/backends/cuda/toolchain.js';
 import { setObjectCacheDir } from '../../src/backends/object-cache.js';
 import { claimCell, createSlots, releaseCell, releaseSlot, runUnits, setCompileSlots, slotStats, takeJobSlot } from '../../src/backends/slots.js';
 import type { PrimFunc } from '../../src/compiler/tir/types.js';
@@ -126,6 +126,109 @@ describe('splitUnit', () => {
   });
 });
 
+/** Kernel bodies as the CUDA printer lays them out: a cheap elementwise one, and a 7x7 window whose loops unroll. */
+const cheapBody = (name: string): string[] => [
+  `extern "C" __global__ void __launch_bounds__(256) ${name}(const float* A, float* B) {`,
+  '  const int64_t i = (int64_t)blockIdx.x * 256LL + (int64_t)threadIdx.x;',
+  ...Array.from({ length: 12 }, (_, j) => `  if (i < ${1000 + j}LL) { B[i + ${j}LL] = (A[i] * 0.5f) + (A[i + ${j}LL] * 0.25f); }`),
+  '}',
+];
+const windowBody = (name: string): string[] => [
+  `extern "C" __global__ void __launch_bounds__(256) ${name}(const float* A, float* B) {`,
+  '  const int64_t i = (int64_t)blockIdx.x * 256LL + (int64_t)threadIdx.x;',
+  '  float acc[1];',
+  '  acc[0LL] = 0.0f;',
+  '  #pragma unroll',
+  '  for (int64_t k0 = 0; k0 < 7LL; ++k0) {',
+  '    #pragma unroll',
+  '    for (int64_t k1 = 0; k1 < 7LL; ++k1) {',
+  '      acc[0LL] = (acc[0LL] + A[((i * 49LL) + (k0 * 7LL)) + k1]);',
+  '    }',
+  '  }',
+  '  B[i] = acc[0LL];',
+  '}',
+];
+const HEAD = ['/* head */', '#include <stdint.h>'];
+const unitOf = (bodies: string[][]): CSource => joinUnit(HEAD, bodies, bodies.map((b) => ({ name: /void __launch_bounds__\(256\) (\w+)\(/.exec(b[0]!)![1]! })));
+const costOf = (u: CSource): number => {
+  const lines = u.source.split('\n');
+  return u.spans.reduce((sum, s) => sum + cudaKernelCost(lines.slice(s.firstLine - 1, s.lastLine)), 0);
+};
+
+describe('balanced CUDA units', () => {
+  it('balancedCuts finds the least possible largest run (checked against every cut) and never more runs than asked', () => {
+    let seed = 7;
+    const rand = (): number => { seed = (seed * 1103515245 + 12345) % 2 ** 31; return seed / 2 ** 31; };
+    const best = (c: number[], k: number): number => {
+      // Brute force: the least largest run over all ways to cut c into at most k runs.
+      const go = (from: number, runs: number): number => {
+        if (from === c.length) return 0;
+        if (runs === 1) return c.slice(from).reduce((a, b) => a + b, 0);
+        let m = Infinity;
+        for (let end = from + 1; end <= c.length; end++) m = Math.min(m, Math.max(c.slice(from, end).reduce((a, b) => a + b, 0), go(end, runs - 1)));
+        return m;
+      };
+      return go(0, k);
+    };
+    for (let t = 0; t < 200; t++) {
+      const c = Array.from({ length: 1 + Math.floor(rand() * 9) }, () => Math.floor(rand() * (rand() < 0.2 ? 500 : 50)));
+      const k = 1 + Math.floor(rand() * 4);
+      const cuts = balancedCuts(c, k);
+      expect(cuts.length).toBeLessThan(k);
+      expect(cuts).toEqual([...cuts].sort((a, b) => a - b));
+      const bounds = [0, ...cuts, c.length];
+      const largest = Math.max(...bounds.slice(1).map((e, i) => c.slice(bounds[i], e).reduce((a, b) => a + b, 0)));
+      expect(largest).toBe(best(c, k));
+    }
+  });
+
+  it('counts statements in #pragma unroll loops once per iteration', () => {
+    const window = windowBody('w');
+    const flat = window.filter((l) => l.trim() !== '#pragma unroll');
+    const bytes = (b: string[]): number => b.reduce((n, l) => n + l.length + 1, 0);
+    // 3 statements outside the loops (i, acc decl, acc = 0), 49 unrolled copies of the body, 1 store.
+    expect(cudaKernelCost(window)).toBe(bytes(window) + 96 * (3 + 49 + 1));
+    // Without the pragma the loop is not unrolled: its body counts once.
+    expect(cudaKernelCost(flat)).toBe(bytes(flat) + 96 * (3 + 1 + 1));
+  });
+
+  it('splits a large source into a power of two of units with even estimated work, where a split by bytes is lopsided', () => {
+    // Cheap kernels first, costly (unrolled) ones last: bytes say the units are even, compile time says not.
+    const bodies = [
+      ...Array.from({ length: 260 }, (_, i) => cheapBody(`cheap_${i}`)),
+      ...Array.from({ length: 120 }, (_, i) => windowBody(`window_${i}`)),
+    ];
+    const src = unitOf(bodies);
+    expect(src.source.length).toBeGreaterThan(CUDA_UNIT_BYTES);
+    const units = cudaUnits(src);
+    const total = costOf(src);
+    const k = units.length;
+    expect(k).toBe(2 ** Math.max(1, Math.round(Math.log2(total / CUDA_UNIT_COST))));
+    expect(k).toBeGreaterThanOrEqual(2);
+    // Every kernel exactly once, in order, each unit repeating the head.
+    expect(units.flatMap((u) => u.spans.map((s) => s.kernel))).toEqual(src.spans.map((s) => s.kernel));
+    for (const u of units) expect(u.source.startsWith(HEAD.join('\n'))).toBe(true);
+    // Even: the costliest unit is within one kernel of the ideal share (kernels are not cut).
+    const costs = units.map(costOf);
+    const largestKernel = Math.max(...bodies.map(cudaKernelCost));
+    expect(Math.max(...costs)).toBeLessThanOrEqual(total / k + largestKernel);
+    expect(Math.max(...costs) / Math.min(...costs)).toBeLessThan(1.2);
+    // The same number of units cut by bytes would be lopsided (what the greedy 160 KB split did, and worse).
+    const byBytes = splitBalanced(src, k, (b) => b.join('\n').length);
+    const byBytesCosts = byBytes.map(costOf);
+    expect(Math.max(...byBytesCosts) / Math.min(...byBytesCosts)).toBeGreaterThan(1.5);
+    // The split depends on the source alone.
+    expect(cudaUnits(unitOf(bodies))).toEqual(units);
+  });
+
+  it('keeps a source of at most CUDA_UNIT_BYTES whole, however costly', () => {
+    const src = unitOf(Array.from({ length: 40 }, (_, i) => windowBody(`w${i}`)));
+    expect(src.source.length).toBeLessThanOrEqual(CUDA_UNIT_BYTES);
+    expect(costOf(src)).toBeGreaterThan(CUDA_UNIT_COST);
+    expect(cudaUnits(src)).toEqual([src]);
+  });
+});
+
 describe('split compiles (real toolchains)', () => {
   const ccOk = (() => { try { execFileSync(defaultCc(), ['--version']); return true; } catch { return false; } })();
 
@@ -148,19 +251,27 @@ describe('split compiles (real toolchains)', () => {
   }, 120_000);
 
   const nvcc = findNvcc();
-  it.runIf(mustRun(nvcc !== null, 'nvcc'))('nvcc: units are device-linked into one cubin with every entry; the joined PTX assembles', async () => {
+  it.runIf(mustRun(nvcc !== null, 'nvcc'))('nvcc: units are linked into one loadable cubin with every kernel, not depending on the slots; the joined PTX assembles', async () => {
     // Enough kernels for two or three units.
     const one = emitCudaSource(many(addGpuFn, 2)).source.length - emitCudaSource(many(addGpuFn, 1)).source.length;
     const src = emitCudaSource(many(addGpuFn, Math.ceil((2.2 * CUDA_UNIT_BYTES) / one)));
-    expect(splitUnit(src, CUDA_UNIT_BYTES).length).toBeGreaterThan(1);
+    expect(cudaUnits(src).length).toBeGreaterThan(1);
+    const serial = await compileCuda(src, tmp('split-nvcc-serial'), nvcc!, 'sm_90');
     const sab = createSlots(2);
     expect(takeJobSlot(sab)).toBe(true);
     setCompileSlots(sab);
+    slotStats.peak = 0;
     const dir = tmp('split-nvcc');
     const { cubin, ptx } = await compileCuda(src, dir, nvcc!, 'sm_90');
+    expect(slotStats.peak).toBeGreaterThan(1);
+    expect(Buffer.from(cubin).equals(Buffer.from(serial.cubin))).toBe(true);
+    expect(Buffer.from(ptx).equals(Buffer.from(serial.ptx))).toBe(true);
     writeFileSync(join(dir, 'linked.cubin'), cubin);
-    const funcs = execFileSync('readelf', ['-sW', join(dir, 'linked.cubin')], { encoding: 'utf8' }).split('\n').filter((l) => / FUNC +GLOBAL /.test(l));
-    expect(funcs).toHaveLength(src.spans.length);
+    // A linked image (what cuModuleLoadData takes), not a relocatable object, defining every kernel by name.
+    expect(execFileSync('readelf', ['-hW', join(dir, 'linked.cubin')], { encoding: 'utf8' })).toMatch(/Type:\s+EXEC/);
+    const funcs = execFileSync('readelf', ['-sW', join(dir, 'linked.cubin')], { encoding: 'utf8' }).split('\n')
+      .filter((l) => / FUNC +GLOBAL /.test(l)).map((l) => l.trim().split(/\s+/).pop());
+    expect(funcs.sort()).toEqual(src.spans.map((s) => s.kernel).sort());
     const text = new TextDecoder().decode(ptx);
     expect(text.match(/^\.version /gm)).toHaveLength(1);
     expect(text.match(/^\.visible \.entry /gm)).toHaveLength(src.spans.length);
