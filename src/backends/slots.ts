@@ -1,25 +1,25 @@
 /**
- * Compile slots: how many compiles run at once across a build, `--jobs` of them. The scheduler and its worker
- * threads share counters in a SharedArrayBuffer: free slots, units waiting for one, and a cell per running job
- * (its priority, its waiting units, the extra slots it holds). The pool takes a slot for every job it starts; a job
- * that split its kernels into several translation units (c-like.ts splitUnit) compiles the first on its own slot
- * and asks for more to compile the others side by side. Waiting units come before new jobs (the pool starts none
- * while a unit waits), and among them the costliest job's first: those are the build's critical path. Outputs
- * never depend on how many slots a job got: units are split by their source alone and linked in order.
+ * Compile slots: how many toolchain processes (cc, nvcc, ptxas, nvlink) run at once across a build, `--jobs` of
+ * them. The scheduler and its worker threads share counters in a SharedArrayBuffer: free slots, and a cell per
+ * running job (its priority, its tool runs waiting for a slot, the slots it holds). A job's own JavaScript (import,
+ * passes, codegen) runs on its worker thread and holds no slot; every tool run takes one (withSlot), and a job
+ * whose kernels were split into translation units (c-like.ts) compiles them side by side (runUnits), each on a
+ * slot of its own. When slots are short, the costliest job's tool runs go first: those are the build's critical
+ * path. Outputs never depend on how many slots a job got: units are split by their source alone and linked in
+ * order.
  */
 
 let shared: Int32Array | undefined;
 let cell: number | undefined;
 
 const FREE = 0;
-const WAITING = 1;
-const CELLS = 2;
-/** Per cell: the job's priority (-1: cell unused), its waiting units, the extra slots it holds. */
+const CELLS = 1;
+/** Per cell: the job's priority (-1: cell unused), its tool runs waiting for a slot, the slots it holds. */
 const PRIORITY = 0;
 const CELL_WAITING = 1;
-const EXTRAS = 2;
+const HELD = 2;
 const CELL_SIZE = 3;
-/** How often a waiting unit (or a pool with queued jobs) looks at the counters again, in ms. */
+/** How often a tool run waiting for a slot looks at the counters again, in ms. */
 export const SLOT_POLL_MS = 5;
 
 /** `n` free slots and `jobs` cells, to pass to setCompileSlots in each worker (the pool makes one per build). */
@@ -40,7 +40,7 @@ export function claimCell(sab: SharedArrayBuffer, priority: number): number {
   for (let c = 0; c < cellCount(a); c++) {
     if (Atomics.load(a, at(c, PRIORITY)) === -1) {
       Atomics.store(a, at(c, CELL_WAITING), 0);
-      Atomics.store(a, at(c, EXTRAS), 0);
+      Atomics.store(a, at(c, HELD), 0);
       Atomics.store(a, at(c, PRIORITY), Math.max(0, Math.min(2 ** 31 - 1, Math.round(priority))));
       return c;
     }
@@ -49,17 +49,21 @@ export function claimCell(sab: SharedArrayBuffer, priority: number): number {
 }
 
 /**
- * The pool's side, when a job ends: frees its cell, and returns the extra slots it still held (a worker that died
+ * The pool's side, when a job ends: frees its cell, and returns the slots it still held (a worker that died
  * mid-compile never gave them back).
  */
 export function releaseCell(sab: SharedArrayBuffer, c: number): void {
   if (c < 0) return;
   const a = new Int32Array(sab);
-  const left = Atomics.exchange(a, at(c, EXTRAS), 0);
+  const left = Atomics.exchange(a, at(c, HELD), 0);
   if (left > 0) Atomics.add(a, FREE, left);
-  const waiting = Atomics.exchange(a, at(c, CELL_WAITING), 0);
-  if (waiting > 0) Atomics.sub(a, WAITING, waiting);
+  Atomics.store(a, at(c, CELL_WAITING), 0);
   Atomics.store(a, at(c, PRIORITY), -1);
+}
+
+/** Free slots now (tests, diagnostics). */
+export function freeSlots(sab: SharedArrayBuffer): number {
+  return Atomics.load(new Int32Array(sab), FREE);
 }
 
 function take(a: Int32Array): boolean {
@@ -68,16 +72,6 @@ function take(a: Int32Array): boolean {
     if (free <= 0) return false;
     if (Atomics.compareExchange(a, FREE, free, free - 1) === free) return true;
   }
-}
-
-/** The pool's side: takes a slot for a new job, unless none is free or a unit is waiting for one. */
-export function takeJobSlot(sab: SharedArrayBuffer): boolean {
-  const a = new Int32Array(sab);
-  return Atomics.load(a, WAITING) === 0 && take(a);
-}
-
-export function releaseSlot(sab: SharedArrayBuffer): void {
-  Atomics.add(new Int32Array(sab), FREE, 1);
 }
 
 /**
@@ -89,14 +83,14 @@ export function setCompileSlots(sab: SharedArrayBuffer | undefined, jobCell?: nu
   cell = jobCell !== undefined && jobCell >= 0 ? jobCell : undefined;
 }
 
-/** The slots and the cell of the job being compiled, as runUnits found them when it started. */
+/** The slots and the cell of the job being compiled, as withSlot found them when it was called. */
 interface Job {
   readonly a: Int32Array;
   readonly cell: number | undefined;
 }
 
 function give(job: Job): void {
-  if (job.cell !== undefined) Atomics.sub(job.a, at(job.cell, EXTRAS), 1);
+  if (job.cell !== undefined) Atomics.sub(job.a, at(job.cell, HELD), 1);
   Atomics.add(job.a, FREE, 1);
 }
 
@@ -110,89 +104,65 @@ function first({ a, cell: mine }: Job): boolean {
   return true;
 }
 
-/**
- * Waits for a free slot while `wanted()` holds (counted as a waiting unit meanwhile, so the pool starts no new
- * job). Resolves true with the slot taken, false when no longer wanted or there are no slots at all.
- */
-async function acquire(job: Job, wanted: () => boolean): Promise<boolean> {
+/** Waits for a free slot (counted as waiting in the job's cell meanwhile) and takes it. */
+async function acquire(job: Job): Promise<void> {
   const { a, cell: c } = job;
-  Atomics.add(a, WAITING, 1);
   if (c !== undefined) Atomics.add(a, at(c, CELL_WAITING), 1);
   try {
-    while (wanted()) {
+    for (;;) {
       if (first(job) && take(a)) {
-        if (c !== undefined) Atomics.add(a, at(c, EXTRAS), 1);
-        return true;
+        if (c !== undefined) Atomics.add(a, at(c, HELD), 1);
+        return;
       }
       await new Promise((r) => setTimeout(r, SLOT_POLL_MS));
     }
-    return false;
   } finally {
     if (c !== undefined) Atomics.sub(a, at(c, CELL_WAITING), 1);
-    Atomics.sub(a, WAITING, 1);
   }
 }
 
-/** Counters for tests: the most tasks one runUnits call had running at once. */
+/** Counters for tests: the most tool runs this thread had on slots at once. */
 export const slotStats = { peak: 0 };
+let running = 0;
+/** Without build slots (a compile outside a pool): this thread's tool runs go one at a time, in call order. */
+let alone: Promise<unknown> = Promise.resolve();
 
 /**
- * Runs `tasks` (results in task order): one at a time on the job's own slot, plus one more lane for each slot it
- * gets while tasks are left. The first failure is thrown once every started task has settled.
+ * Runs `task`, one toolchain process (or a short sequence of them), on a compile slot: it waits until a slot is
+ * free and no job with a higher priority has a tool run waiting. Outside a build's pool, this thread's tasks run
+ * one at a time.
  */
-export function runUnits<T>(tasks: readonly (() => Promise<T>)[]): Promise<T[]> {
+export async function withSlot<T>(task: () => Promise<T>): Promise<T> {
   const job: Job | undefined = shared ? { a: shared, cell } : undefined;
-  const results = new Array<T>(tasks.length);
-  let next = 0;
-  let running = 0;
-  let lanes = 0;
-  let asking = 0;
-  let failure: { error: unknown } | undefined;
-  return new Promise<T[]>((resolve, reject) => {
-    const settle = (): void => {
-      if (lanes > 0 || asking > 0) return;
-      if (failure) reject(failure.error);
-      else resolve(results);
-    };
-    const lane = async (extra: boolean): Promise<void> => {
-      try {
-        while (next < tasks.length && !failure) {
-          const i = next++;
-          running++;
-          slotStats.peak = Math.max(slotStats.peak, running);
-          grow();
-          try {
-            results[i] = await tasks[i]!();
-          } finally {
-            running--;
-          }
-        }
-      } catch (error) {
-        failure ??= { error };
-      } finally {
-        if (extra && job) give(job);
-        lanes--;
-        settle();
-      }
-    };
-    // Ask for another slot for each task left that no lane (or pending request) will pick up.
-    const unclaimed = (): number => tasks.length - next - (lanes - running) - asking;
-    const grow = (): void => {
-      if (!job) return;
-      while (!failure && unclaimed() > 0) {
-        asking++;
-        void acquire(job, () => !failure && tasks.length - next > 0).then((got) => {
-          asking--;
-          if (got) {
-            lanes++;
-            void lane(true);
-          } else {
-            settle();
-          }
-        });
-      }
-    };
-    lanes++;
-    void lane(false);
-  });
+  const run = async (): Promise<T> => {
+    slotStats.peak = Math.max(slotStats.peak, ++running);
+    try {
+      return await task();
+    } finally {
+      running--;
+    }
+  };
+  if (!job) {
+    const turn = alone.then(run);
+    alone = turn.catch(() => undefined);
+    return turn;
+  }
+  await acquire(job);
+  try {
+    return await run();
+  } finally {
+    give(job);
+  }
+}
+
+/**
+ * Runs a split job's `tasks` (its translation units) side by side, results in task order: each takes a slot for
+ * its tool runs (withSlot), so as many run at once as slots are free. The first failure is thrown once every task
+ * has settled.
+ */
+export async function runUnits<T>(tasks: readonly (() => Promise<T>)[]): Promise<T[]> {
+  const settled = await Promise.allSettled(tasks.map((t) => t()));
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<T>).value);
 }

@@ -1,16 +1,16 @@
 /**
  * The worker pool (piscina, imported only on the first miss or when warmed: a fully cached build never loads
  * it). One task = one CompileJob. Jobs wait in a priority queue (costliest first, so the longest job does not
- * start last) and are handed to piscina when a thread and a compile slot are free (backends/slots.ts: a job's
- * split units waiting for a slot go before new jobs). A worker that dies (OOM, process.exit, an uncaught error)
- * fails only its job (RLX_WORKER_CRASHED); piscina replaces the thread and the build goes on. An AbortSignal
- * drops a queued job or cancels a running one (watch mode, when a newer change arrives).
+ * start last) and are handed to piscina when a thread is free. The toolchain runs of all jobs share `--jobs`
+ * compile slots (backends/slots.ts), the costliest job's first. A worker that dies (OOM, process.exit, an
+ * uncaught error) fails only its job (RLX_WORKER_CRASHED); piscina replaces the thread and the build goes on. An
+ * AbortSignal drops a queued job or cancels a running one (watch mode, when a newer change arrives).
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Piscina } from 'piscina';
 import type { CompileJob, CompileResult } from '../compiler/job.js';
-import { SLOT_POLL_MS, claimCell, createSlots, releaseCell, releaseSlot, takeJobSlot } from '../backends/slots.js';
+import { claimCell, createSlots, releaseCell } from '../backends/slots.js';
 import { fs, os } from '../builtins.js';
 import { readJson } from './stamp.js';
 
@@ -134,22 +134,14 @@ export function createPool(opts: PoolOptions = {}): WorkerPool {
     return piscina;
   };
 
-  // Compile slots (backends/slots.ts): a running job holds one; its split units may ask for more, and a unit
-  // waiting for a slot comes before the next job.
+  // Compile slots (backends/slots.ts): every cc/nvcc/ptxas/nvlink run of the build takes one, the costliest job's
+  // first; a job's own JavaScript runs on its thread and holds none.
   const slots = createSlots(Math.max(size, Math.floor(opts.slots ?? size)), size);
   let active = 0;
   let seq = 0;
   const queue: Waiting[] = [];
-  let retry: NodeJS.Timeout | undefined;
   const next = (): void => {
     while (active < size && queue.length > 0) {
-      if (!takeJobSlot(slots)) {
-        retry ??= setTimeout(() => {
-          retry = undefined;
-          next();
-        }, SLOT_POLL_MS);
-        return;
-      }
       queue.sort((a, b) => b.priority - a.priority || a.seq - b.seq);
       active++;
       queue.shift()!.start();
@@ -197,7 +189,6 @@ export function createPool(opts: PoolOptions = {}): WorkerPool {
         return crashResult(job, e instanceof Error ? e.message : String(e));
       } finally {
         releaseCell(slots, slotCell);
-        releaseSlot(slots);
         active--;
         next();
       }

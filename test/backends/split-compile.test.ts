@@ -13,7 +13,7 @@ import { compileC, C_UNIT_BYTES, defaultCc } from '../../src/backends/cpu/toolch
 import { emitCudaSource } from '../../src/backends/cuda/codegen.js';
 import { compileCuda, CUDA_UNIT_BYTES, CUDA_UNIT_COST, cudaKernelCost, cudaUnits, findNvcc } from '../../src/backends/cuda/toolchain.js';
 import { setObjectCacheDir } from '../../src/backends/object-cache.js';
-import { claimCell, createSlots, releaseCell, releaseSlot, runUnits, setCompileSlots, slotStats, takeJobSlot } from '../../src/backends/slots.js';
+import { claimCell, createSlots, freeSlots, releaseCell, runUnits, setCompileSlots, slotStats, withSlot } from '../../src/backends/slots.js';
 import type { PrimFunc } from '../../src/compiler/tir/types.js';
 import { addFn, addGpuFn, mustRun, tmp } from './fixtures-c.js';
 
@@ -26,10 +26,10 @@ afterEach(() => {
 });
 
 describe('compile slots', () => {
-  it('without slots, units run one at a time, in order', async () => {
+  it('without build slots, tool runs go one at a time, in order', async () => {
     slotStats.peak = 0;
     const order: number[] = [];
-    const out = await runUnits([0, 1, 2, 3].map((i) => async () => { order.push(i); await sleep(5); return i * 10; }));
+    const out = await runUnits([0, 1, 2, 3].map((i) => () => withSlot(async () => { order.push(i); await sleep(5); return i * 10; })));
     expect(out).toEqual([0, 10, 20, 30]);
     expect(order).toEqual([0, 1, 2, 3]);
     expect(slotStats.peak).toBe(1);
@@ -37,70 +37,63 @@ describe('compile slots', () => {
 
   it('takes free slots (never more), gives them back, and throws the first failure after the rest settle', async () => {
     const sab = createSlots(3);
-    expect(takeJobSlot(sab)).toBe(true); // the job's own slot, as the pool takes it
     setCompileSlots(sab);
     slotStats.peak = 0;
-    const out = await runUnits(Array.from({ length: 8 }, (_, i) => async () => { await sleep(10); return i; }));
+    const out = await runUnits(Array.from({ length: 8 }, (_, i) => () => withSlot(async () => { await sleep(10); return i; })));
     expect(out).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
     expect(slotStats.peak).toBe(3);
-    expect(Atomics.load(new Int32Array(sab), 0)).toBe(2);
+    expect(freeSlots(sab)).toBe(3);
     let settled = 0;
     await expect(runUnits([
-      async () => { await sleep(5); throw new Error('unit 0 failed'); },
-      async () => { await sleep(20); settled++; return 1; },
-      async () => { await sleep(20); settled++; return 2; },
+      () => withSlot(async () => { await sleep(5); throw new Error('unit 0 failed'); }),
+      () => withSlot(async () => { await sleep(20); settled++; return 1; }),
+      () => withSlot(async () => { await sleep(20); settled++; return 2; }),
     ])).rejects.toThrow('unit 0 failed');
     expect(settled).toBe(2);
-    expect(Atomics.load(new Int32Array(sab), 0)).toBe(2);
+    expect(freeSlots(sab)).toBe(3);
   });
-  it('a unit waiting for a slot comes before a new job', async () => {
-    const sab = createSlots(2);
-    expect(takeJobSlot(sab)).toBe(true); // job A (splits its source below)
-    expect(takeJobSlot(sab)).toBe(true); // job B
-    setCompileSlots(sab);
+
+  it("a job's own work holds no slot: another running job's units get them all", async () => {
+    const sab = createSlots(2, 2);
+    claimCell(sab, 100); // a running job still in its JavaScript (import, passes, codegen): no tool run yet
+    setCompileSlots(sab, claimCell(sab, 10));
     slotStats.peak = 0;
-    const units = runUnits([0, 1].map((i) => async () => { await sleep(40); return i; }));
-    await sleep(10);
-    expect(takeJobSlot(sab)).toBe(false); // none free
-    releaseSlot(sab); // job B ends: the slot goes to A's waiting unit, not to a new job
-    expect(takeJobSlot(sab)).toBe(false);
-    await sleep(15);
+    expect(await runUnits([0, 1].map((i) => () => withSlot(async () => { await sleep(20); return i; })))).toEqual([0, 1]);
     expect(slotStats.peak).toBe(2);
-    expect(await units).toEqual([0, 1]);
-    expect(takeJobSlot(sab)).toBe(true);
   });
 });
 
 describe('compile slots between jobs', () => {
-  it("the costliest job's waiting unit gets a freed slot first; a dead job's extra slots come back", async () => {
-    const sab = createSlots(3, 3);
-    const a = new Int32Array(sab);
-    // Three running jobs hold all three slots: `cheap` (priority 10) and `costly` (priority 900) split their sources.
-    expect(takeJobSlot(sab) && takeJobSlot(sab) && takeJobSlot(sab)).toBe(true);
-    const cheap = claimCell(sab, 10);
-    const costly = claimCell(sab, 900);
-    const other = claimCell(sab, 50);
+  it("the costliest job's waiting tool run gets a freed slot first; a dead job's slots come back", async () => {
+    const sab = createSlots(2, 4);
     const order: string[] = [];
-    const unit = (name: string) => async () => { order.push(name); await sleep(30); return name; };
-    setCompileSlots(sab, cheap);
+    const unit = (name: string, ms = 30) => () => withSlot(async () => { order.push(name); await sleep(ms); return name; });
+    // `other` (priority 50) runs one long tool; `cheap` (10) and `costly` (900) split their sources in two.
+    setCompileSlots(sab, claimCell(sab, 50));
+    const otherRun = unit('other', 45)();
+    setCompileSlots(sab, claimCell(sab, 10));
     const cheapUnits = runUnits([unit('cheap-0'), unit('cheap-1')]);
-    setCompileSlots(sab, costly);
+    setCompileSlots(sab, claimCell(sab, 900));
     const costlyUnits = runUnits([unit('costly-0'), unit('costly-1')]);
     await sleep(15);
-    expect(order).toEqual(['cheap-0', 'costly-0']); // the second units wait: no slot is free
-    releaseCell(sab, other); // the third job ends: its slot goes to `costly`, though `cheap` asked first
-    releaseSlot(sab);
-    await sleep(12);
-    expect(order).toEqual(['cheap-0', 'costly-0', 'costly-1']);
+    expect(order).toEqual(['other', 'cheap-0']); // both slots taken; the rest wait
+    // cheap-0 ends first: its slot goes to `costly`, though `cheap` asked first; then other's slot too.
     expect(await costlyUnits).toEqual(['costly-0', 'costly-1']);
     expect(await cheapUnits).toEqual(['cheap-0', 'cheap-1']);
-    // A job whose worker died holding an extra slot: ending it gives the slot back.
+    await otherRun;
+    expect(order).toEqual(['other', 'cheap-0', 'costly-0', 'costly-1', 'cheap-1']);
+    expect(freeSlots(sab)).toBe(2);
+    // A job whose worker died holding a slot: ending it gives the slot back.
     const dead = claimCell(sab, 5);
-    Atomics.add(a, 2 + dead * 3 + 2, 1); // EXTRAS, as a lane that never gave it back
-    Atomics.sub(a, 0, 1);
-    const before = Atomics.load(a, 0);
-    releaseCell(sab, dead);
-    expect(Atomics.load(a, 0)).toBe(before + 1);
+    setCompileSlots(sab, dead);
+    let release!: () => void;
+    const hung = withSlot(() => new Promise<void>((r) => (release = r)));
+    await sleep(1);
+    expect(freeSlots(sab)).toBe(1);
+    releaseCell(sab, dead); // the pool, when the dead job's task settles
+    expect(freeSlots(sab)).toBe(2);
+    release();
+    await hung;
   });
 });
 
@@ -236,13 +229,16 @@ describe('split compiles (real toolchains)', () => {
     const one = emitCSource(many(addFn, 2)).source.length - emitCSource(many(addFn, 1)).source.length;
     const src = emitCSource(many(addFn, Math.ceil((3.5 * C_UNIT_BYTES) / one)));
     expect(splitUnit(src, C_UNIT_BYTES).length).toBeGreaterThan(1);
+    slotStats.peak = 0;
     const serial = await compileC(src, tmp('split-cc-a'));
+    expect(slotStats.peak).toBe(1); // no build slots: one cc at a time
     const sab = createSlots(4);
-    expect(takeJobSlot(sab)).toBe(true);
     setCompileSlots(sab);
     slotStats.peak = 0;
     const parallel = await compileC(src, tmp('split-cc-b'));
     expect(slotStats.peak).toBeGreaterThan(1);
+    expect(slotStats.peak).toBeLessThanOrEqual(4);
+    expect(freeSlots(sab)).toBe(4);
     expect(Buffer.from(parallel).equals(Buffer.from(serial))).toBe(true);
     const so = join(tmp('split-cc-so'), 'k.so');
     writeFileSync(so, serial);
@@ -258,12 +254,12 @@ describe('split compiles (real toolchains)', () => {
     expect(cudaUnits(src).length).toBeGreaterThan(1);
     const serial = await compileCuda(src, tmp('split-nvcc-serial'), nvcc!, 'sm_90');
     const sab = createSlots(2);
-    expect(takeJobSlot(sab)).toBe(true);
     setCompileSlots(sab);
     slotStats.peak = 0;
     const dir = tmp('split-nvcc');
     const { cubin, ptx } = await compileCuda(src, dir, nvcc!, 'sm_90');
-    expect(slotStats.peak).toBeGreaterThan(1);
+    expect(slotStats.peak).toBe(2);
+    expect(freeSlots(sab)).toBe(2);
     expect(Buffer.from(cubin).equals(Buffer.from(serial.cubin))).toBe(true);
     expect(Buffer.from(ptx).equals(Buffer.from(serial.ptx))).toBe(true);
     writeFileSync(join(dir, 'linked.cubin'), cubin);

@@ -6,7 +6,7 @@ import { runTool, versionLine } from '../exec.js';
 import { findExecutable } from '../which.js';
 import { splitUnit } from '../c-like.js';
 import { cachedCompile, toolStamp } from '../object-cache.js';
-import { runUnits } from '../slots.js';
+import { runUnits, withSlot } from '../slots.js';
 import type { CSource } from './codegen.js';
 
 export const C_SOURCE = 'kernels.c';
@@ -49,8 +49,8 @@ function objectArgs(unitDir: string): string[] {
 
 /**
  * Compiles `src` into kernels.so inside `tmpDir` and returns the library's bytes (reused from the object cache).
- * A large source is split into translation units (splitUnit) compiled side by side on free compile slots, each
- * cached on its own (an edit recompiles only its unit), then linked in order.
+ * Every cc run takes a compile slot (withSlot). A large source is split into translation units (splitUnit)
+ * compiled side by side, each cached on its own (an edit recompiles only its unit), then linked in order.
  */
 export async function compileC(src: CSource, tmpDir: string, cc: string = defaultCc()): Promise<Uint8Array> {
   const stamp = toolStamp(findExecutable(cc) ?? cc);
@@ -58,18 +58,18 @@ export async function compileC(src: CSource, tmpDir: string, cc: string = defaul
   if (units.length === 1) {
     // The flags name the temp dir only to map it away (-ffile-prefix-map), so the key uses a fixed placeholder.
     const key = ['cc', stamp, ccArgs('<tmp>').join(' '), src.source];
-    const out = await cachedCompile(key, async () => ({ [C_LIBRARY]: await runCc(cc, ccArgs(tmpDir), src, tmpDir, C_LIBRARY) }));
+    const out = await cachedCompile(key, async () => ({ [C_LIBRARY]: await withSlot(() => runCc(cc, ccArgs(tmpDir), src, tmpDir, C_LIBRARY)) }));
     return out[C_LIBRARY]!;
   }
   const objects = await runUnits(units.map((unit, i) => async () => {
     const key = ['cc-object', stamp, objectArgs('<tmp>').join(' '), unit.source];
     const dir = join(tmpDir, `unit${i}`);
-    return (await cachedCompile(key, async () => ({ o: await runCc(cc, objectArgs(dir), unit, dir, 'kernels.o') }))).o!;
+    return (await cachedCompile(key, async () => ({ o: await withSlot(() => runCc(cc, objectArgs(dir), unit, dir, 'kernels.o')) }))).o!;
   }));
   const names = objects.map((_, i) => `unit${i}.o`);
   await mkdir(tmpDir, { recursive: true });
   await Promise.all(objects.map((o, i) => writeFile(join(tmpDir, names[i]!), o)));
-  return runCc(cc, ['-shared', '-Wl,--build-id=none', '-o', C_LIBRARY, ...names, '-lm'], src, tmpDir, C_LIBRARY);
+  return withSlot(() => runCc(cc, ['-shared', '-Wl,--build-id=none', '-o', C_LIBRARY, ...names, '-lm'], src, tmpDir, C_LIBRARY));
 }
 
 /** Runs cc in `dir` (writing `src` there as kernels.c first) and returns the bytes of `out`. */
