@@ -9,8 +9,29 @@
  * order.
  */
 
-let shared: Int32Array | undefined;
-let cell: number | undefined;
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { ToolSpan } from '../compiler/job.js';
+
+/** The job a tool run belongs to: the build's slots, its cell, and where its tool runs are recorded. */
+export interface SlotContext {
+  readonly slots?: SharedArrayBuffer;
+  readonly cell?: number;
+  readonly tools?: ToolSpan[];
+}
+
+interface Context {
+  readonly a: Int32Array | undefined;
+  readonly cell: number | undefined;
+  readonly tools: ToolSpan[] | undefined;
+}
+
+/**
+ * The job whose code is running: a worker thread can compile several jobs at once (their JavaScript interleaves
+ * while each waits for its tools), so the job's context follows its own async calls rather than a global.
+ */
+const current = new AsyncLocalStorage<Context>();
+/** The context outside any runInJob (setCompileSlots; tests and single-job callers). */
+let fallback: Context = { a: undefined, cell: undefined, tools: undefined };
 
 const FREE = 0;
 const CELLS = 1;
@@ -79,9 +100,23 @@ function take(a: Int32Array): boolean {
  * no extra parallelism; no cell: the job does not defer to others).
  */
 export function setCompileSlots(sab: SharedArrayBuffer | undefined, jobCell?: number): void {
-  shared = sab ? new Int32Array(sab) : undefined;
-  cell = jobCell !== undefined && jobCell >= 0 ? jobCell : undefined;
+  fallback = context({ ...(sab ? { slots: sab } : {}), ...(jobCell !== undefined ? { cell: jobCell } : {}) });
 }
+
+function context(c: SlotContext): Context {
+  return {
+    a: c.slots ? new Int32Array(c.slots) : undefined,
+    cell: c.cell !== undefined && c.cell >= 0 ? c.cell : undefined,
+    tools: c.tools,
+  };
+}
+
+/** Runs `fn` (a job's compile) with its own slots, cell and tool-run record, whatever else the thread runs. */
+export function runInJob<T>(c: SlotContext, fn: () => T): T {
+  return current.run(context(c), fn);
+}
+
+const epochMs = (): number => performance.timeOrigin + performance.now();
 
 /** The slots and the cell of the job being compiled, as withSlot found them when it was called. */
 interface Job {
@@ -130,16 +165,20 @@ let alone: Promise<unknown> = Promise.resolve();
 /**
  * Runs `task`, one toolchain process (or a short sequence of them), on a compile slot: it waits until a slot is
  * free and no job with a higher priority has a tool run waiting. Outside a build's pool, this thread's tasks run
- * one at a time.
+ * one at a time. `label` names the run in the job's tool record (the build profile).
  */
-export async function withSlot<T>(task: () => Promise<T>): Promise<T> {
-  const job: Job | undefined = shared ? { a: shared, cell } : undefined;
+export async function withSlot<T>(task: () => Promise<T>, label = 'tool'): Promise<T> {
+  const ctx = current.getStore() ?? fallback;
+  const job: Job | undefined = ctx.a ? { a: ctx.a, cell: ctx.cell } : undefined;
+  const queuedAt = epochMs();
   const run = async (): Promise<T> => {
     slotStats.peak = Math.max(slotStats.peak, ++running);
+    const startAt = epochMs();
     try {
       return await task();
     } finally {
       running--;
+      ctx.tools?.push({ label, queuedAt, startAt, endAt: epochMs() });
     }
   };
   if (!job) {

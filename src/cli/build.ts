@@ -1,6 +1,6 @@
-/** `relax build [--config F] [--json] [--jobs N] [--filter P]... [--force] [--watch] [--explain] [--cache-dir D]` */
+/** `relax build [--config F] [--json] [--jobs N] [--threads N] [--filter P]... [--force] [--watch] [--explain] [--cache-dir D] [--profile F]` */
 import { bool, parse, positiveInt, str, strs } from './args.js';
-import { EXIT_FAILED, EXIT_OK, reportError } from './errors.js';
+import { EXIT_FAILED, EXIT_OK, reportError, UsageError } from './errors.js';
 import { outputMode, type CliIO } from './io.js';
 import { createReporter } from './output.js';
 
@@ -11,7 +11,9 @@ Compiles every model x target in the config into <outDir>/<model>/<target>/.
 Options:
   -c, --config FILE     use this config file instead of discovering one
   -f, --filter GLOB     only jobs whose model or model:target matches (repeatable; also comma-separated)
-  -j, --jobs N          worker threads (default: available parallelism)
+  -j, --jobs N          jobs compiled at once, and toolchain runs at once (default: available parallelism)
+      --threads N       worker threads running the compiler (default: one per job compiled at once)
+      --profile FILE    write where the build's time went (Chrome trace events: open in ui.perfetto.dev)
       --force           ignore the cache and rebuild every selected job
   -w, --watch           rebuild affected jobs when the config, a file it imports or a model changes
       --explain         say why each job was rebuilt or reused
@@ -26,6 +28,8 @@ export async function buildCommand(argv: readonly string[], io: CliIO): Promise<
     config: { type: 'string', short: 'c' },
     filter: { type: 'string', short: 'f', multiple: true },
     jobs: { type: 'string', short: 'j' },
+    threads: { type: 'string' },
+    profile: { type: 'string' },
     force: { type: 'boolean' },
     watch: { type: 'boolean', short: 'w' },
     explain: { type: 'boolean' },
@@ -44,12 +48,16 @@ export async function buildCommand(argv: readonly string[], io: CliIO): Promise<
   const report = createReporter(io, outputMode(io, json), { explain: bool(raw.explain) });
   try {
     const jobs = positiveInt(str(raw.jobs), '--jobs', BUILD_USAGE);
+    const threads = positiveInt(str(raw.threads), '--threads', BUILD_USAGE);
+    const profile = str(raw.profile);
+    if (profile && bool(raw.watch)) throw new UsageError('--profile profiles one build; it cannot be combined with --watch', BUILD_USAGE);
     const opts = {
       cwd: io.cwd,
       ...(config ? { config } : {}),
       ...(filter.length ? { filter } : {}),
       ...(bool(raw.force) ? { force: true } : {}),
       ...(jobs ? { jobs } : {}),
+      ...(threads ? { threads } : {}),
       ...(cacheDir ? { cacheDir } : {}),
       ...(io.workerModule ? { workerModule: io.workerModule } : {}),
       onEvent: report,
@@ -72,7 +80,7 @@ export async function buildCommand(argv: readonly string[], io: CliIO): Promise<
       return EXIT_OK;
     }
     const { build } = await import('../scheduler/build.js');
-    const summary = await build(opts);
+    const summary = await build({ ...opts, ...(profile ? { profile } : {}) });
     report.finish();
     return summary.ok ? EXIT_OK : EXIT_FAILED;
   } catch (e) {

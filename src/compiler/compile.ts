@@ -34,6 +34,24 @@ export interface PipelineRun {
 
 /** Runs the job's pipeline over a module (exported for tests and `relax pipeline --print-ir` style tools). */
 export function runPipeline(mod0: IRModule, job: Pick<CompileJob, 'model' | 'target' | 'pipeline'>): PipelineRun {
+  const steps = pipelineSteps(mod0, job);
+  for (let r = steps.next(); ; r = steps.next()) if (r.done) return r.value;
+}
+
+/**
+ * runPipeline that lets the thread's event loop run between passes: a worker compiling several jobs at once then
+ * starts another job's next tool run as soon as its current one ends, not after this job's whole pipeline.
+ */
+export async function runPipelineYielding(mod0: IRModule, job: Pick<CompileJob, 'model' | 'target' | 'pipeline'>): Promise<PipelineRun> {
+  const steps = pipelineSteps(mod0, job);
+  for (let r = steps.next(); ; r = steps.next()) {
+    if (r.done) return r.value;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
+
+/** The pipeline's passes one at a time: each `yield` follows a pass; the return value is the finished run. */
+function* pipelineSteps(mod0: IRModule, job: Pick<CompileJob, 'model' | 'target' | 'pipeline'>): Generator<void, PipelineRun, void> {
   const notes: PipelineRun['notes'] = [];
   const ctx: PassContext = { target: job.target, model: job.model, note: (kind, data) => notes.push({ kind, data }) };
   const timings: PassTiming[] = [];
@@ -45,6 +63,7 @@ export function runPipeline(mod0: IRModule, job: Pick<CompileJob, 'model' | 'tar
       const t0 = performance.now();
       mod = withLocation({ pass: name }, () => pass.run(mod, ctx));
       timings.push({ stage: stage.name, pass: name, ms: Math.round((performance.now() - t0) * 1000) / 1000 });
+      yield;
     }
   }
   return { mod, timings, notes };
@@ -75,7 +94,7 @@ export async function compile(job: CompileJob): Promise<CompileResult> {
       ...(bind ? { bind, bindKeyPaths: Object.fromEntries(job.bind!.map((b) => [b.name, b.keyPath])) } : {}),
     }));
     phase('import');
-    const run = withLocation(where, () => runPipeline(imported, job));
+    const run = await withLocation(where, () => runPipelineYielding(imported, job));
     phase('passes');
     timings = run.timings;
     schedule = run.notes.filter((n) => n.kind === 'schedule').map((n) => ({ kernel: n.data.kernel!, rule: n.data.rule! }));

@@ -69,6 +69,25 @@ export interface CompileResult {
   readonly schedule: readonly { readonly kernel: string; readonly rule: string }[];
   /** Where the job's time went on its worker thread, in ms (absent from fixture workers). */
   readonly phases?: JobPhases;
+  /** When and where it ran, for the build profile (`relax build --profile`; absent from fixture workers). */
+  readonly profile?: JobProfile;
+}
+
+/** A compiled job on the clock (epoch ms, comparable across threads): its thread, its start, its tool runs. */
+export interface JobProfile {
+  /** The worker thread's id (worker_threads.threadId). */
+  readonly thread: number;
+  /** When the worker took the job; `phases` follow from here in order. */
+  readonly startAt: number;
+  readonly tools: readonly ToolSpan[];
+}
+
+/** A toolchain run (cc, nvcc+ptxas, nvlink...): when it asked for a compile slot, got one, and ended. */
+export interface ToolSpan {
+  readonly label: string;
+  readonly queuedAt: number;
+  readonly startAt: number;
+  readonly endAt: number;
 }
 
 /**

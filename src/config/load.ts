@@ -17,6 +17,7 @@ import type { Target } from '../formats/manifest.js';
 import { configSchema, type PipelineEntry, type TargetEntry } from './schema.js';
 import { formatKeyPath, problemsFromIssues } from './issues.js';
 import { resolveTarget } from './targets.js';
+import { quickTransform } from './transpile.js';
 
 export const CONFIG_FILES = [
   'relax.config.ts', 'relax.config.mts', 'relax.config.js', 'relax.config.mjs', 'relax.config.cjs', 'relax.config.json',
@@ -78,14 +79,17 @@ function defineModulePath(): string {
 
 const loadWithJiti: Loader = async (filepath) => {
   const define = defineModulePath();
-  const jiti = createJiti(import.meta.url, {
+  const options = {
     moduleCache: false,
     // Transpiled configs are kept by content hash beside the default build cache: evaluating a TS config then
-    // skips loading Babel (~200 ms of every cold or --force build).
+    // skips the transpile on the next cold or --force build.
     fsCache: path.join(path.dirname(filepath), 'node_modules', '.cache', 'relax', 'jiti'),
     interopDefault: true,
     alias: { relax: define, 'relax/config': define },
-  });
+  };
+  // jiti's own transform (Babel, ~300 ms to load) only for sources that need it (transpile.ts).
+  const babel = createJiti(import.meta.url, options);
+  const jiti = createJiti(import.meta.url, { ...options, transform: (o) => quickTransform(o) ?? { code: babel.transform(o) } });
   const mod = await jiti.import<unknown>(filepath, { default: true });
   return mod;
 };

@@ -17,6 +17,11 @@ import { readJson } from './stamp.js';
 export interface PoolOptions {
   /** Threads; default os().availableParallelism(). */
   readonly size?: number;
+  /**
+   * Jobs compiled at once, default `size`. Above `size`, each thread takes several jobs: their JavaScript
+   * interleaves (the pipeline yields between passes) while each waits for its tool runs.
+   */
+  readonly concurrency?: number;
   /** Module whose default export is `(job) => Promise<CompileResult>`; default the compiled worker.js next to this file. */
   readonly workerModule?: string | URL;
   /** Old-generation heap limit per worker (MiB); a worker over it fails its job with RLX_WORKER_CRASHED. */
@@ -37,7 +42,10 @@ export interface RunOptions {
 }
 
 export interface WorkerPool {
+  /** Worker threads. */
   readonly size: number;
+  /** Jobs compiled at once. */
+  readonly concurrency: number;
   /** Resolves with the result; a crashed worker gives an RLX_WORKER_CRASHED result; rejects only when aborted. */
   run(job: CompileJob, opts?: RunOptions): Promise<CompileResult>;
   /** Whether any worker thread was started. */
@@ -89,10 +97,14 @@ export function crashResult(job: CompileJob, msg: string): CompileResult {
   };
 }
 
-/** Pool options from build/watch options (only the keys that are set): `size` threads, `--jobs` compile slots. */
-export function poolOptions(size: number, o: { readonly jobs?: number; readonly workerModule?: string | URL; readonly memoryLimitMb?: number }): PoolOptions {
+/**
+ * Pool options from build/watch options (only the keys that are set): `active` jobs at once on `--threads` worker
+ * threads (default one per job), `--jobs` compile slots.
+ */
+export function poolOptions(active: number, o: { readonly jobs?: number; readonly threads?: number; readonly workerModule?: string | URL; readonly memoryLimitMb?: number }): PoolOptions {
+  const size = Math.max(1, Math.min(active, o.threads ?? active));
   return {
-    size, slots: Math.max(size, o.jobs ?? defaultPoolSize()),
+    size, concurrency: active, slots: Math.max(active, o.jobs ?? defaultPoolSize()),
     ...(o.workerModule ? { workerModule: o.workerModule } : {}), ...(o.memoryLimitMb ? { memoryLimitMb: o.memoryLimitMb } : {}),
   };
 }
@@ -117,6 +129,8 @@ export function workerEntry(dir: string = fileURLToPath(new URL('./', import.met
 
 export function createPool(opts: PoolOptions = {}): WorkerPool {
   const size = Math.max(1, Math.floor(opts.size ?? defaultPoolSize()));
+  const concurrency = Math.max(size, Math.floor(opts.concurrency ?? size));
+  const perThread = Math.ceil(concurrency / size);
   const filename = opts.workerModule ? toPath(opts.workerModule) : workerEntry();
   let piscina: Promise<Piscina> | undefined;
   let started = false;
@@ -124,7 +138,7 @@ export function createPool(opts: PoolOptions = {}): WorkerPool {
     piscina ??= import('piscina').then(({ Piscina: P }) => {
       started = true;
       const p = new P({
-        filename, minThreads, maxThreads: size, idleTimeout: 30_000, concurrentTasksPerWorker: 1,
+        filename, minThreads, maxThreads: size, idleTimeout: 30_000, concurrentTasksPerWorker: perThread,
         ...(opts.memoryLimitMb ? { resourceLimits: { maxOldGenerationSizeMb: opts.memoryLimitMb } } : {}),
       });
       // A dying worker also surfaces as an 'error' event; the task's rejection is what we act on.
@@ -136,12 +150,12 @@ export function createPool(opts: PoolOptions = {}): WorkerPool {
 
   // Compile slots (backends/slots.ts): every cc/nvcc/ptxas/nvlink run of the build takes one, the costliest job's
   // first; a job's own JavaScript runs on its thread and holds none.
-  const slots = createSlots(Math.max(size, Math.floor(opts.slots ?? size)), size);
+  const slots = createSlots(Math.max(concurrency, Math.floor(opts.slots ?? concurrency)), concurrency);
   let active = 0;
   let seq = 0;
   const queue: Waiting[] = [];
   const next = (): void => {
-    while (active < size && queue.length > 0) {
+    while (active < concurrency && queue.length > 0) {
       queue.sort((a, b) => b.priority - a.priority || a.seq - b.seq);
       active++;
       queue.shift()!.start();
@@ -168,6 +182,7 @@ export function createPool(opts: PoolOptions = {}): WorkerPool {
 
   return {
     size,
+    concurrency,
     get started() {
       return started;
     },

@@ -10,6 +10,7 @@ import type { BuildEvent, BuildEventListener } from './events.js';
 import type { PlannedJob } from './plan.js';
 import { JobAborted, type WorkerPool } from './pool.js';
 import { artifactDir, writeArtifact } from './write.js';
+import type { JobTrace } from './profile.js';
 import { fsp, nowMs, os } from '../builtins.js';
 
 export interface RunContext {
@@ -43,6 +44,8 @@ export interface JobOutcome {
   readonly key?: string;
   readonly diagnostics: readonly Diagnostic[];
   readonly passes: CompileResult['timings'];
+  /** A compiled job on the clock, for the build profile (`--profile`). */
+  readonly trace?: JobTrace;
 }
 
 export interface RunSummary {
@@ -188,6 +191,9 @@ async function compileAndStore(
   tmpDir: string,
 ): Promise<JobOutcome> {
   let result: CompileResult;
+  const epoch = (): number => performance.timeOrigin + performance.now();
+  const queuedAt = epoch();
+  let startAt = queuedAt;
   try {
     const cjob: CompileJob = {
       model: job.model, modelPath: job.modelPath, modelSource: job.modelSource, target: job.target, pipeline: job.pipeline, tmpDir,
@@ -197,6 +203,7 @@ async function compileAndStore(
     const onStart = (): void => {
       clock.queuedMs = ms(clock.t0);
       clock.t0 = nowMs();
+      startAt = epoch();
     };
     result = await ctx.pool().run(cjob, { ...(ctx.signal ? { signal: ctx.signal } : {}), priority, onStart });
   } catch (e) {
@@ -229,7 +236,11 @@ async function compileAndStore(
     type: 'job-done', model: job.model, target: job.target.name, cached: false, reason, ms: t, ...queued(clock), dir,
     passes: result.timings, phases, schedule: result.schedule, warnings,
   });
-  return { ...base, status: 'built', reason, ms: t, dir, key: key.key, diagnostics: result.diagnostics, passes: result.timings };
+  const trace: JobTrace = {
+    id: base.id, queuedAt, startAt: result.profile?.startAt ?? startAt, endAt: epoch(), phases, tools: result.profile?.tools ?? [],
+    ...(result.profile ? { thread: result.profile.thread } : {}),
+  };
+  return { ...base, status: 'built', reason, ms: t, dir, key: key.key, diagnostics: result.diagnostics, passes: result.timings, trace };
 }
 
 function writeDiagnostic(e: unknown, where: Diagnostic['where']): Diagnostic {

@@ -162,7 +162,7 @@ export async function watch(options: WatchOptions = {}): Promise<WatchHandle> {
     const memoFile = path.join(cacheDir, 'file-hashes.json');
     await Promise.all([cleanStaleTemps(config.outDir), cache.cleanStale()]);
     const t0 = performance.now();
-    emit({ type: 'build-start', ...(config.file ? { config: config.file } : {}), jobs: affected.map((j) => j.id), threads: size });
+    emit({ type: 'build-start', ...(config.file ? { config: config.file } : {}), jobs: affected.map((j) => j.id), threads: pool?.size ?? poolOptions(size, options).size! });
     const run = await runJobs({
       outDir: config.outDir,
       cache,

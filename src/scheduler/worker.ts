@@ -3,10 +3,11 @@
  * both plain data. It never prints (console and stdio are silenced so `--json` output stays clean) and never
  * throws: anything thrown by the compiler becomes a diagnostic. Only a dying worker rejects (RLX_WORKER_CRASHED).
  */
-import type { CompileJob, CompileResult } from '../compiler/job.js';
+import { threadId } from 'node:worker_threads';
+import type { CompileJob, CompileResult, ToolSpan } from '../compiler/job.js';
 import { toDiagnostic } from '../diagnostics/index.js';
 import { setObjectCacheDir } from '../backends/object-cache.js';
-import { setCompileSlots } from '../backends/slots.js';
+import { runInJob } from '../backends/slots.js';
 import { startSpawner } from '../backends/exec.js';
 import { nowMs } from '../builtins.js';
 
@@ -38,13 +39,17 @@ startSpawner();
 
 export default async function runJob(job: CompileJob): Promise<CompileResult> {
   try {
+    const startAt = performance.timeOrigin + performance.now();
     const t0 = nowMs();
     const compile = await loadCompile();
     const load = Math.round((nowMs() - t0) * 10) / 10;
     setObjectCacheDir(job.objectCacheDir);
-    setCompileSlots(job.slots, job.slotCell);
-    const result = await compile(job);
-    return load >= 1 ? { ...result, phases: { load, ...result.phases } } : result;
+    const tools: ToolSpan[] = [];
+    // Each job has its own slot cell and tool record, also while another job runs on this thread.
+    const slots = { ...(job.slots ? { slots: job.slots } : {}), ...(job.slotCell !== undefined ? { cell: job.slotCell } : {}), tools };
+    const result = await runInJob(slots, () => compile(job));
+    const profile = { thread: threadId, startAt, tools };
+    return load >= 1 ? { ...result, phases: { load, ...result.phases }, profile } : { ...result, profile };
   } catch (e) {
     return {
       ok: false,

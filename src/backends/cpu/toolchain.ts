@@ -58,18 +58,18 @@ export async function compileC(src: CSource, tmpDir: string, cc: string = defaul
   if (units.length === 1) {
     // The flags name the temp dir only to map it away (-ffile-prefix-map), so the key uses a fixed placeholder.
     const key = ['cc', stamp, ccArgs('<tmp>').join(' '), src.source];
-    const out = await cachedCompile(key, async () => ({ [C_LIBRARY]: await withSlot(() => runCc(cc, ccArgs(tmpDir), src, tmpDir, C_LIBRARY)) }));
+    const out = await cachedCompile(key, async () => ({ [C_LIBRARY]: await withSlot(() => runCc(cc, ccArgs(tmpDir), src, tmpDir, C_LIBRARY), 'cc') }));
     return out[C_LIBRARY]!;
   }
   const objects = await runUnits(units.map((unit, i) => async () => {
     const key = ['cc-object', stamp, objectArgs('<tmp>').join(' '), unit.source];
     const dir = join(tmpDir, `unit${i}`);
-    return (await cachedCompile(key, async () => ({ o: await withSlot(() => runCc(cc, objectArgs(dir), unit, dir, 'kernels.o')) }))).o!;
+    return (await cachedCompile(key, async () => ({ o: await withSlot(() => runCc(cc, objectArgs(dir), unit, dir, 'kernels.o'), `cc unit${i}`) }))).o!;
   }));
   const names = objects.map((_, i) => `unit${i}.o`);
   await mkdir(tmpDir, { recursive: true });
   await Promise.all(objects.map((o, i) => writeFile(join(tmpDir, names[i]!), o)));
-  return withSlot(() => runCc(cc, ['-shared', '-Wl,--build-id=none', '-o', C_LIBRARY, ...names, '-lm'], src, tmpDir, C_LIBRARY));
+  return withSlot(() => runCc(cc, ['-shared', '-Wl,--build-id=none', '-o', C_LIBRARY, ...names, '-lm'], src, tmpDir, C_LIBRARY), 'cc link');
 }
 
 /** Runs cc in `dir` (writing `src` there as kernels.c first) and returns the bytes of `out`. */

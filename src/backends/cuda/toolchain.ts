@@ -162,7 +162,7 @@ export async function compileCuda(src: CSource, tmpDir: string, nvcc: string, ar
   if (units.length === 1) {
     const key = ['nvcc', stamp, arch, `${PTX_FLAGS.join(' ')} | ptxas ${ptxasFlags(arch, false).join(' ')}`, src.source];
     const out = await cachedCompile(key, async () => {
-      const r = await withSlot(() => compileUnit(src, tmpDir, nvcc, ptxas, arch, false));
+      const r = await withSlot(() => compileUnit(src, tmpDir, nvcc, ptxas, arch, false), 'nvcc+ptxas');
       return { [CUDA_CUBIN]: r.cubin, [CUDA_PTX]: r.ptx };
     });
     return { cubin: out[CUDA_CUBIN]!, ptx: out[CUDA_PTX]! };
@@ -171,7 +171,7 @@ export async function compileCuda(src: CSource, tmpDir: string, nvcc: string, ar
   const parts = await runUnits(units.map((unit, i) => async () => {
     const key = ['nvcc-unit', stamp, arch, `${PTX_FLAGS.join(' ')} | ptxas ${ptxasFlags(arch, true).join(' ')}`, unit.source];
     const out = await cachedCompile(key, async () => {
-      const r = await withSlot(() => compileUnit(unit, join(tmpDir, `unit${i}`), nvcc, ptxas, arch, true));
+      const r = await withSlot(() => compileUnit(unit, join(tmpDir, `unit${i}`), nvcc, ptxas, arch, true), `nvcc+ptxas unit${i}`);
       return { [CUDA_CUBIN]: r.cubin, [CUDA_PTX]: r.ptx };
     });
     return { cubin: out[CUDA_CUBIN]!, ptx: out[CUDA_PTX]! };
@@ -179,7 +179,7 @@ export async function compileCuda(src: CSource, tmpDir: string, nvcc: string, ar
   const names = parts.map((_, i) => `unit${i}.cubin`);
   await mkdir(tmpDir, { recursive: true });
   await Promise.all(parts.map((p, i) => writeFile(join(tmpDir, names[i]!), p.cubin)));
-  const cubin = await withSlot(() => runCudaTool('nvlink', nvlink, [`--arch=${arch}`, '-o', CUDA_CUBIN, ...names], src, tmpDir, CUDA_CUBIN));
+  const cubin = await withSlot(() => runCudaTool('nvlink', nvlink, [`--arch=${arch}`, '-o', CUDA_CUBIN, ...names], src, tmpDir, CUDA_CUBIN), 'nvlink');
   return { cubin, ptx: joinPtx(parts.map((p) => new TextDecoder().decode(p.ptx))) };
 }
 
