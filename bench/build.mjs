@@ -11,7 +11,8 @@
 //
 // Usage: node bench/build.mjs [--out FILE.json] [--md FILE.md] [--models DIR] [--only cold,noop,edit,watch,scale]
 //          [--model-list mlp,mobilenet_v2,...] [--targets cpu,webgpu,cuda] [--cuda-arch sm_90] [--runs 20]
-//          [--edits 20] [--rebuilds 10] [--jobs-list 1,2,4,8,16] [--min-jobs 24] [--scale-reps 1]
+//          [--edits 20] [--rebuilds 10] [--jobs-list 1,2,4,8,16] [--threads-list 16,8] [--min-jobs 24] [--scale-reps 1]
+//          [--profile-dir DIR] (scale: each build's `--profile`)
 //          [--timeout SECONDS] [--keep]
 //        node bench/build.mjs --from FILE.json [--md FILE.md]   (re-render the tables of an earlier run)
 // Models that fail to build are recorded with the error relax reports; the script goes on.
@@ -41,6 +42,8 @@ const { values: opt } = parseArgs({
     edits: { type: 'string', default: '20' },
     rebuilds: { type: 'string', default: '10' },
     'jobs-list': { type: 'string', default: '1,2,4,8,16' },
+    'threads-list': { type: 'string' },
+    'profile-dir': { type: 'string' },
     'min-jobs': { type: 'string', default: '24' },
     'scale-reps': { type: 'string', default: '1' },
     timeout: { type: 'string', default: '900' },
@@ -385,7 +388,12 @@ async function scale(coldRows) {
   }
   writeConfig(dir, models);
   const rows = [];
-  for (const n of list(opt['jobs-list']).map((s) => int(s, 'jobs-list'))) {
+  // Each --jobs N runs with every --threads T of --threads-list that is ≤ N (default: relax's own choice).
+  const threadsList = opt['threads-list'] ? list(opt['threads-list']).map((s) => int(s, 'threads-list')) : [undefined];
+  const variants = list(opt['jobs-list']).map((s) => int(s, 'jobs-list'))
+    .flatMap((n) => [...new Set(threadsList.map((t) => (t === undefined ? undefined : Math.min(t, n))))].map((t) => ({ n, t })));
+  if (opt['profile-dir']) mkdirSync(opt['profile-dir'], { recursive: true });
+  for (const { n, t } of variants) {
     const walls = [];
     let ok = true;
     let threads = null;
@@ -396,7 +404,8 @@ async function scale(coldRows) {
     for (let rep = 0; rep < int(opt['scale-reps'], 'scale-reps'); rep++) {
       // Fully cold: no build cache, no artifacts, no plan snapshot or transpiled config (node_modules/.cache).
       for (const d of ['.relax-cache', 'dist', 'node_modules']) rmSync(path.join(dir, d), { recursive: true, force: true });
-      const r = await relax(['build', '--json', '--force', '--jobs', String(n)], dir);
+      const profile = opt['profile-dir'] ? path.resolve(opt['profile-dir'], `scale-j${n}${t ? `-t${t}` : ''}-r${rep}.json`) : undefined;
+      const r = await relax(['build', '--json', '--force', '--jobs', String(n), ...(t ? ['--threads', String(t)] : []), ...(profile ? ['--profile', profile] : [])], dir);
       const d = doneOf(r);
       threads = r.events.find((e) => e.event === 'build-start')?.threads ?? null;
       if (r.code !== 0 || !d || d.built !== jobs) ok = false;
@@ -410,8 +419,8 @@ async function scale(coldRows) {
       // When each job ran (ms since spawn; start = when a thread took it), longest first.
       timeline = jobsOf(r, 'job-done').map((e) => ({ id: `${e.model}:${e.target}`, start: round(e.at - e.ms), end: e.at, queuedMs: e.queuedMs ?? null, phases: e.phases ?? null })).sort((a, b) => (b.end - b.start) - (a.end - a.start));
     }
-    rows.push({ jobsFlag: n, threads, ok, wallMs: round(pct(walls, 50)), raw: walls.map((w) => round(w)), longestJob: longest, jobSumMs: round(jobSumMs), errors, timeline });
-    log(`scale --jobs ${n}: ${rows.at(-1).wallMs} ms (${ok ? 'ok' : 'FAILED'})`);
+    rows.push({ jobsFlag: n, threadsFlag: t ?? null, threads, ok, wallMs: round(pct(walls, 50)), raw: walls.map((w) => round(w)), longestJob: longest, jobSumMs: round(jobSumMs), errors, timeline });
+    log(`scale --jobs ${n}${t ? ` --threads ${t}` : ''}: ${rows.at(-1).wallMs} ms (${ok ? 'ok' : 'FAILED'})`);
   }
   const t1 = rows.find((r) => r.jobsFlag === 1)?.wallMs;
   for (const r of rows) {

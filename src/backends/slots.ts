@@ -19,9 +19,7 @@ export interface SlotContext {
   readonly tools?: ToolSpan[];
 }
 
-interface Context {
-  readonly a: Int32Array | undefined;
-  readonly cell: number | undefined;
+interface Context extends Job {
   readonly tools: ToolSpan[] | undefined;
 }
 
@@ -31,13 +29,16 @@ interface Context {
  */
 const current = new AsyncLocalStorage<Context>();
 /** The context outside any runInJob (setCompileSlots; tests and single-job callers). */
-let fallback: Context = { a: undefined, cell: undefined, tools: undefined };
+let fallback: Context = { a: undefined, cell: undefined, tools: undefined, waiting: [] };
 
 const FREE = 0;
 const CELLS = 1;
-/** Per cell: the job's priority (-1: cell unused), its tool runs waiting for a slot, the slots it holds. */
+/**
+ * Per cell: the job's priority (-1: cell unused), the estimate of its longest tool run waiting for a slot (-1:
+ * none waits), the slots it holds.
+ */
 const PRIORITY = 0;
-const CELL_WAITING = 1;
+const WAIT_BEST = 1;
 const HELD = 2;
 const CELL_SIZE = 3;
 /** How often a tool run waiting for a slot looks at the counters again, in ms. */
@@ -48,7 +49,10 @@ export function createSlots(n: number, jobs = n): SharedArrayBuffer {
   const sab = new SharedArrayBuffer(4 * (CELLS + CELL_SIZE * jobs));
   const a = new Int32Array(sab);
   Atomics.store(a, FREE, n);
-  for (let c = 0; c < jobs; c++) Atomics.store(a, CELLS + c * CELL_SIZE + PRIORITY, -1);
+  for (let c = 0; c < jobs; c++) {
+    Atomics.store(a, CELLS + c * CELL_SIZE + PRIORITY, -1);
+    Atomics.store(a, CELLS + c * CELL_SIZE + WAIT_BEST, -1);
+  }
   return sab;
 }
 
@@ -60,7 +64,7 @@ export function claimCell(sab: SharedArrayBuffer, priority: number): number {
   const a = new Int32Array(sab);
   for (let c = 0; c < cellCount(a); c++) {
     if (Atomics.load(a, at(c, PRIORITY)) === -1) {
-      Atomics.store(a, at(c, CELL_WAITING), 0);
+      Atomics.store(a, at(c, WAIT_BEST), -1);
       Atomics.store(a, at(c, HELD), 0);
       Atomics.store(a, at(c, PRIORITY), Math.max(0, Math.min(2 ** 31 - 1, Math.round(priority))));
       return c;
@@ -78,7 +82,7 @@ export function releaseCell(sab: SharedArrayBuffer, c: number): void {
   const a = new Int32Array(sab);
   const left = Atomics.exchange(a, at(c, HELD), 0);
   if (left > 0) Atomics.add(a, FREE, left);
-  Atomics.store(a, at(c, CELL_WAITING), 0);
+  Atomics.store(a, at(c, WAIT_BEST), -1);
   Atomics.store(a, at(c, PRIORITY), -1);
 }
 
@@ -108,6 +112,7 @@ function context(c: SlotContext): Context {
     a: c.slots ? new Int32Array(c.slots) : undefined,
     cell: c.cell !== undefined && c.cell >= 0 ? c.cell : undefined,
     tools: c.tools,
+    waiting: [],
   };
 }
 
@@ -118,41 +123,59 @@ export function runInJob<T>(c: SlotContext, fn: () => T): T {
 
 const epochMs = (): number => performance.timeOrigin + performance.now();
 
-/** The slots and the cell of the job being compiled, as withSlot found them when it was called. */
+/** The job being compiled: the build's slots, its cell, and the estimates of its tool runs waiting for a slot. */
 interface Job {
-  readonly a: Int32Array;
+  readonly a: Int32Array | undefined;
   readonly cell: number | undefined;
+  readonly waiting: number[];
 }
 
-function give(job: Job): void {
-  if (job.cell !== undefined) Atomics.sub(job.a, at(job.cell, HELD), 1);
-  Atomics.add(job.a, FREE, 1);
+function give(a: Int32Array, job: Job): void {
+  if (job.cell !== undefined) Atomics.sub(a, at(job.cell, HELD), 1);
+  Atomics.add(a, FREE, 1);
 }
 
-/** Whether no other job with waiting units has a higher priority than this one. */
-function first({ a, cell: mine }: Job): boolean {
+/** Publishes the job's longest waiting tool run (or none) in its cell. */
+function publish(a: Int32Array, job: Job): void {
+  if (job.cell !== undefined) Atomics.store(a, at(job.cell, WAIT_BEST), job.waiting.length ? Math.max(...job.waiting) : -1);
+}
+
+/**
+ * Whether a tool run estimated at `est` goes next: it is its job's longest waiting run, and no other job has a
+ * longer one waiting (ties: the costlier job, then the lower cell). Longest first keeps the long compiles from
+ * starting last, where they would run on alone while the other cores idle.
+ */
+function first(a: Int32Array, job: Job, est: number): boolean {
+  if (est < Math.max(...job.waiting)) return false;
+  const mine = job.cell;
   if (mine === undefined) return true;
   const p = Atomics.load(a, at(mine, PRIORITY));
   for (let c = 0; c < cellCount(a); c++) {
-    if (c !== mine && Atomics.load(a, at(c, CELL_WAITING)) > 0 && Atomics.load(a, at(c, PRIORITY)) > p) return false;
+    if (c === mine) continue;
+    const best = Atomics.load(a, at(c, WAIT_BEST));
+    if (best < 0 || best < est) continue;
+    if (best > est) return false;
+    const q = Atomics.load(a, at(c, PRIORITY));
+    if (q > p || (q === p && c < mine)) return false;
   }
   return true;
 }
 
-/** Waits for a free slot (counted as waiting in the job's cell meanwhile) and takes it. */
-async function acquire(job: Job): Promise<void> {
-  const { a, cell: c } = job;
-  if (c !== undefined) Atomics.add(a, at(c, CELL_WAITING), 1);
+/** Waits for a free slot (listed among the job's waiting runs meanwhile) and takes it. */
+async function acquire(a: Int32Array, job: Job, est: number): Promise<void> {
+  job.waiting.push(est);
+  publish(a, job);
   try {
     for (;;) {
-      if (first(job) && take(a)) {
-        if (c !== undefined) Atomics.add(a, at(c, HELD), 1);
+      if (first(a, job, est) && take(a)) {
+        if (job.cell !== undefined) Atomics.add(a, at(job.cell, HELD), 1);
         return;
       }
       await new Promise((r) => setTimeout(r, SLOT_POLL_MS));
     }
   } finally {
-    if (c !== undefined) Atomics.sub(a, at(c, CELL_WAITING), 1);
+    job.waiting.splice(job.waiting.indexOf(est), 1);
+    publish(a, job);
   }
 }
 
@@ -162,14 +185,24 @@ let running = 0;
 /** Without build slots (a compile outside a pool): this thread's tool runs go one at a time, in call order. */
 let alone: Promise<unknown> = Promise.resolve();
 
+/** How a tool run is named in the build profile and how long it is expected to take (ms; longest runs first). */
+export interface ToolRunInfo {
+  readonly label: string;
+  readonly estimateMs?: number;
+}
+
+/** Estimates above every real one: for short steps that finish a job (links), which go before any compile. */
+export const FIRST = 2 ** 31 - 1;
+
 /**
  * Runs `task`, one toolchain process (or a short sequence of them), on a compile slot: it waits until a slot is
- * free and no job with a higher priority has a tool run waiting. Outside a build's pool, this thread's tasks run
- * one at a time. `label` names the run in the job's tool record (the build profile).
+ * free and no longer tool run (by `estimateMs`) is waiting for one. Outside a build's pool, this thread's tasks
+ * run one at a time.
  */
-export async function withSlot<T>(task: () => Promise<T>, label = 'tool'): Promise<T> {
+export async function withSlot<T>(task: () => Promise<T>, info: ToolRunInfo = { label: 'tool' }): Promise<T> {
   const ctx = current.getStore() ?? fallback;
-  const job: Job | undefined = ctx.a ? { a: ctx.a, cell: ctx.cell } : undefined;
+  const { label } = info;
+  const est = Math.max(0, Math.min(FIRST, Math.round(info.estimateMs ?? 0)));
   const queuedAt = epochMs();
   const run = async (): Promise<T> => {
     slotStats.peak = Math.max(slotStats.peak, ++running);
@@ -178,19 +211,20 @@ export async function withSlot<T>(task: () => Promise<T>, label = 'tool'): Promi
       return await task();
     } finally {
       running--;
-      ctx.tools?.push({ label, queuedAt, startAt, endAt: epochMs() });
+      ctx.tools?.push({ label, queuedAt, startAt, endAt: epochMs(), ...(info.estimateMs !== undefined && est < FIRST ? { estimateMs: est } : {}) });
     }
   };
-  if (!job) {
+  const a = ctx.a;
+  if (!a) {
     const turn = alone.then(run);
     alone = turn.catch(() => undefined);
     return turn;
   }
-  await acquire(job);
+  await acquire(a, ctx, est);
   try {
     return await run();
   } finally {
-    give(job);
+    give(a, ctx);
   }
 }
 

@@ -85,6 +85,8 @@ export interface JobProfile {
 /** A toolchain run (cc, nvcc+ptxas, nvlink...): when it asked for a compile slot, got one, and ended. */
 export interface ToolSpan {
   readonly label: string;
+  /** What the scheduler expected it to take (ms), where it had an estimate. */
+  readonly estimateMs?: number;
   readonly queuedAt: number;
   readonly startAt: number;
   readonly endAt: number;

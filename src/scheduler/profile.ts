@@ -70,7 +70,7 @@ export function traceEvents(origin: number, main: readonly MainStep[], jobs: rea
     let lane = laneFreeAt.findIndex((free) => free <= r.startAt);
     if (lane < 0) lane = laneFreeAt.push(0) - 1;
     laneFreeAt[lane] = r.endAt;
-    out.push(span(`${r.job} ${r.label}`, SLOTS, lane, r.startAt, r.endAt, { waitedMs: Math.round(r.startAt - r.queuedAt) }));
+    out.push(span(`${r.job} ${r.label}`, SLOTS, lane, r.startAt, r.endAt, { waitedMs: Math.round(r.startAt - r.queuedAt), ...(r.estimateMs !== undefined ? { estimateMs: r.estimateMs } : {}) }));
   }
   laneFreeAt.forEach((_, lane) => out.push(meta(SLOTS, lane, `slot ${lane + 1}`)));
   return out;

@@ -13,7 +13,8 @@ import { compileC, C_UNIT_BYTES, defaultCc } from '../../src/backends/cpu/toolch
 import { emitCudaSource } from '../../src/backends/cuda/codegen.js';
 import { compileCuda, CUDA_UNIT_BYTES, CUDA_UNIT_COST, cudaKernelCost, cudaUnits, findNvcc } from '../../src/backends/cuda/toolchain.js';
 import { setObjectCacheDir } from '../../src/backends/object-cache.js';
-import { claimCell, createSlots, freeSlots, releaseCell, runUnits, setCompileSlots, slotStats, withSlot } from '../../src/backends/slots.js';
+import { claimCell, createSlots, FIRST, freeSlots, releaseCell, runInJob, runUnits, setCompileSlots, slotStats, withSlot } from '../../src/backends/slots.js';
+import type { ToolSpan } from '../../src/compiler/job.js';
 import type { PrimFunc } from '../../src/compiler/tir/types.js';
 import { addFn, addGpuFn, mustRun, tmp } from './fixtures-c.js';
 
@@ -94,6 +95,25 @@ describe('compile slots between jobs', () => {
     expect(freeSlots(sab)).toBe(2);
     release();
     await hung;
+  });
+
+  it('the longest waiting tool run (by estimate) goes first, across jobs and within one; links before compiles', async () => {
+    const sab = createSlots(1, 4);
+    const order: string[] = [];
+    const run = (name: string, estimateMs: number, ms = 20) => () => withSlot(async () => { order.push(name); await sleep(ms); return name; }, { label: name, estimateMs });
+    // The one slot is busy; then a costlier job's short units and a cheaper job's long unit queue behind it.
+    const jobs = [claimCell(sab, 10), claimCell(sab, 900), claimCell(sab, 10)];
+    const tools: ToolSpan[] = [];
+    const busy = runInJob({ slots: sab, cell: jobs[0]!, tools }, run('busy', 100, 30));
+    await sleep(5);
+    const costly = runInJob({ slots: sab, cell: jobs[1]! }, () => runUnits([run('costly-short', 200), run('costly-long', 700)]));
+    const cheap = runInJob({ slots: sab, cell: jobs[2]! }, () => runUnits([run('cheap-longest', 1500), run('cheap-link', FIRST, 5)]));
+    await Promise.all([busy, costly, cheap]);
+    expect(order).toEqual(['busy', 'cheap-link', 'cheap-longest', 'costly-long', 'costly-short']);
+    // The job's tool record: its one run, with the estimate it waited under.
+    expect(tools.map((t) => [t.label, t.estimateMs])).toEqual([['busy', 100]]);
+    expect(tools[0]!.startAt).toBeGreaterThanOrEqual(tools[0]!.queuedAt);
+    expect(tools[0]!.endAt).toBeGreaterThan(tools[0]!.startAt);
   });
 });
 

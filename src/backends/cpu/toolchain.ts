@@ -6,7 +6,7 @@ import { runTool, versionLine } from '../exec.js';
 import { findExecutable } from '../which.js';
 import { splitUnit } from '../c-like.js';
 import { cachedCompile, toolStamp } from '../object-cache.js';
-import { runUnits, withSlot } from '../slots.js';
+import { FIRST, runUnits, withSlot } from '../slots.js';
 import type { CSource } from './codegen.js';
 
 export const C_SOURCE = 'kernels.c';
@@ -58,19 +58,26 @@ export async function compileC(src: CSource, tmpDir: string, cc: string = defaul
   if (units.length === 1) {
     // The flags name the temp dir only to map it away (-ffile-prefix-map), so the key uses a fixed placeholder.
     const key = ['cc', stamp, ccArgs('<tmp>').join(' '), src.source];
-    const out = await cachedCompile(key, async () => ({ [C_LIBRARY]: await withSlot(() => runCc(cc, ccArgs(tmpDir), src, tmpDir, C_LIBRARY), 'cc') }));
+    const out = await cachedCompile(key, async () => ({ [C_LIBRARY]: await withSlot(() => runCc(cc, ccArgs(tmpDir), src, tmpDir, C_LIBRARY), { label: 'cc', estimateMs: ccEstimateMs(src) }) }));
     return out[C_LIBRARY]!;
   }
   const objects = await runUnits(units.map((unit, i) => async () => {
     const key = ['cc-object', stamp, objectArgs('<tmp>').join(' '), unit.source];
     const dir = join(tmpDir, `unit${i}`);
-    return (await cachedCompile(key, async () => ({ o: await withSlot(() => runCc(cc, objectArgs(dir), unit, dir, 'kernels.o'), `cc unit${i}`) }))).o!;
+    return (await cachedCompile(key, async () => ({ o: await withSlot(() => runCc(cc, objectArgs(dir), unit, dir, 'kernels.o'), { label: `cc unit${i}`, estimateMs: ccEstimateMs(unit) }) }))).o!;
   }));
   const names = objects.map((_, i) => `unit${i}.o`);
   await mkdir(tmpDir, { recursive: true });
   await Promise.all(objects.map((o, i) => writeFile(join(tmpDir, names[i]!), o)));
-  return withSlot(() => runCc(cc, ['-shared', '-Wl,--build-id=none', '-o', C_LIBRARY, ...names, '-lm'], src, tmpDir, C_LIBRARY), 'cc link');
+  return withSlot(() => runCc(cc, ['-shared', '-Wl,--build-id=none', '-o', C_LIBRARY, ...names, '-lm'], src, tmpDir, C_LIBRARY), { label: 'cc link', estimateMs: FIRST });
 }
+
+/** About how long cc takes on a unit, in ms (its source bytes); only the order of estimates matters. */
+export function ccEstimateMs(src: CSource): number {
+  return CC_FIXED_MS + CC_MS_PER_BYTE * src.source.length;
+}
+const CC_FIXED_MS = 50;
+const CC_MS_PER_BYTE = 0.0071;
 
 /** Runs cc in `dir` (writing `src` there as kernels.c first) and returns the bytes of `out`. */
 async function runCc(cc: string, args: string[], src: CSource, dir: string, out: string): Promise<Uint8Array> {

@@ -11,7 +11,7 @@ import { runTool, versionLine } from '../exec.js';
 import { findExecutable } from '../which.js';
 import { splitBalanced } from '../c-like.js';
 import { cachedCompile, toolStamp } from '../object-cache.js';
-import { runUnits, withSlot } from '../slots.js';
+import { FIRST, runUnits, withSlot } from '../slots.js';
 import type { CSource } from '../cpu/codegen.js';
 
 export const CUDA_SOURCE = 'kernels.cu';
@@ -162,7 +162,7 @@ export async function compileCuda(src: CSource, tmpDir: string, nvcc: string, ar
   if (units.length === 1) {
     const key = ['nvcc', stamp, arch, `${PTX_FLAGS.join(' ')} | ptxas ${ptxasFlags(arch, false).join(' ')}`, src.source];
     const out = await cachedCompile(key, async () => {
-      const r = await withSlot(() => compileUnit(src, tmpDir, nvcc, ptxas, arch, false), 'nvcc+ptxas');
+      const r = await withSlot(() => compileUnit(src, tmpDir, nvcc, ptxas, arch, false), { label: 'nvcc+ptxas', estimateMs: cudaEstimateMs(src) });
       return { [CUDA_CUBIN]: r.cubin, [CUDA_PTX]: r.ptx };
     });
     return { cubin: out[CUDA_CUBIN]!, ptx: out[CUDA_PTX]! };
@@ -171,7 +171,7 @@ export async function compileCuda(src: CSource, tmpDir: string, nvcc: string, ar
   const parts = await runUnits(units.map((unit, i) => async () => {
     const key = ['nvcc-unit', stamp, arch, `${PTX_FLAGS.join(' ')} | ptxas ${ptxasFlags(arch, true).join(' ')}`, unit.source];
     const out = await cachedCompile(key, async () => {
-      const r = await withSlot(() => compileUnit(unit, join(tmpDir, `unit${i}`), nvcc, ptxas, arch, true), `nvcc+ptxas unit${i}`);
+      const r = await withSlot(() => compileUnit(unit, join(tmpDir, `unit${i}`), nvcc, ptxas, arch, true), { label: `nvcc+ptxas unit${i}`, estimateMs: cudaEstimateMs(unit) });
       return { [CUDA_CUBIN]: r.cubin, [CUDA_PTX]: r.ptx };
     });
     return { cubin: out[CUDA_CUBIN]!, ptx: out[CUDA_PTX]! };
@@ -179,7 +179,7 @@ export async function compileCuda(src: CSource, tmpDir: string, nvcc: string, ar
   const names = parts.map((_, i) => `unit${i}.cubin`);
   await mkdir(tmpDir, { recursive: true });
   await Promise.all(parts.map((p, i) => writeFile(join(tmpDir, names[i]!), p.cubin)));
-  const cubin = await withSlot(() => runCudaTool('nvlink', nvlink, [`--arch=${arch}`, '-o', CUDA_CUBIN, ...names], src, tmpDir, CUDA_CUBIN), 'nvlink');
+  const cubin = await withSlot(() => runCudaTool('nvlink', nvlink, [`--arch=${arch}`, '-o', CUDA_CUBIN, ...names], src, tmpDir, CUDA_CUBIN), { label: 'nvlink', estimateMs: FIRST });
   return { cubin, ptx: joinPtx(parts.map((p) => new TextDecoder().decode(p.ptx))) };
 }
 
@@ -221,11 +221,26 @@ export function cudaKernelCost(body: readonly string[]): number {
  */
 export function cudaUnits(src: CSource): CSource[] {
   if (src.source.length <= CUDA_UNIT_BYTES || src.spans.length < 2) return [src];
-  const lines = src.source.split('\n');
-  const work = src.spans.reduce((sum, s) => sum + cudaKernelCost(lines.slice(s.firstLine - 1, s.lastLine)), 0);
+  const work = cudaWork(src);
   const count = 2 ** Math.max(1, Math.round(Math.log2(work / CUDA_UNIT_COST)));
   return splitBalanced(src, count, cudaKernelCost);
 }
+
+/** The estimated compile work of a source's kernels (cudaKernelCost summed). */
+export function cudaWork(src: CSource): number {
+  const lines = src.source.split('\n');
+  return src.spans.reduce((sum, s) => sum + cudaKernelCost(lines.slice(s.firstLine - 1, s.lastLine)), 0);
+}
+
+/**
+ * About how long nvcc + ptxas take on a unit, in ms: a fixed part (nvcc's preprocessing and parsing of the CUDA
+ * runtime headers) plus its estimated work. Only the order of estimates matters (longest runs start first).
+ */
+export function cudaEstimateMs(src: CSource): number {
+  return CUDA_FIXED_MS + CUDA_MS_PER_WORK * cudaWork(src);
+}
+const CUDA_FIXED_MS = 240;
+const CUDA_MS_PER_WORK = 0.0055;
 
 /** PTX modules joined into one: the first keeps its header (.version, .target, .address_size), the rest drop theirs. */
 export function joinPtx(modules: readonly string[]): Uint8Array {
