@@ -56,6 +56,35 @@ describe.skipIf(!hasCc && !process.env.CI)('real builds (cc)', () => {
       expect(readFileSync(path.join(a.dir, 'dist', f)).equals(readFileSync(path.join(b.dir, 'dist', f))), f).toBe(true);
     }
 
+    // Three jobs interleaved on one worker thread (--threads 1) write the same bytes, and --profile says where
+    // each one's time went: the main thread's steps, each job's phases on that one thread, its tool runs.
+    const c = example();
+    const rc = relax(['build', '--jobs', '3', '--threads', '1', '--json', '--profile', 'build-profile.json'], c.dir);
+    expect(rc.code, rc.stderr).toBe(0);
+    expect(JSON.parse(rc.stdout.split('\n')[0]!)).toMatchObject({ event: 'build-start', threads: 1 });
+    expect(listFiles(path.join(c.dir, 'dist'))).toEqual(fa);
+    for (const f of fa) {
+      expect(readFileSync(path.join(a.dir, 'dist', f)).equals(readFileSync(path.join(c.dir, 'dist', f))), f).toBe(true);
+    }
+    const trace = JSON.parse(readFileSync(path.join(c.dir, 'build-profile.json'), 'utf8')) as { traceEvents: { name: string; ph: string; pid: number; tid: number; ts: number; dur: number; args?: Record<string, unknown> }[] };
+    const spans = trace.traceEvents.filter((e) => e.ph === 'X');
+    const lanes = new Map(trace.traceEvents.filter((e) => e.name === 'thread_name').map((e) => [`${e.pid}:${e.tid}`, String(e.args!.name)]));
+    expect(spans.filter((e) => e.pid === 1).map((e) => e.name)).toEqual(['node start-up and loading relax', 'load the config and plan', 'toolchains and cache', 'jobs']);
+    const jobs = [...lanes].filter(([k]) => k.startsWith('2:')).map(([k, name]) => ({ name, phases: spans.filter((e) => `${e.pid}:${e.tid}` === k) }));
+    expect(jobs.map((j) => j.name).sort()).toEqual(['mlp:cpu', 'mlp:cuda', 'mlp:webgpu']);
+    const threads = new Set(jobs.flatMap((j) => j.phases.filter((p) => p.args?.thread !== undefined).map((p) => p.args!.thread)));
+    expect(threads.size).toBe(1);
+    for (const j of jobs) expect(j.phases.map((p) => p.name)).toEqual(expect.arrayContaining(['queued', 'import', 'passes', 'backend', 'finish', 'store']));
+    const cpuBackend = jobs.find((j) => j.name === 'mlp:cpu')!.phases.find((p) => p.name === 'backend')!;
+    const cc = spans.filter((e) => e.pid === 3 && e.name.startsWith('mlp:cpu cc'));
+    expect(cc.length).toBeGreaterThan(0);
+    for (const t of cc) {
+      expect(t.args).toMatchObject({ waitedMs: expect.any(Number), estimateMs: expect.any(Number) });
+      expect(t.ts).toBeGreaterThanOrEqual(cpuBackend.ts);
+      expect(t.ts + t.dur).toBeLessThanOrEqual(cpuBackend.ts + cpuBackend.dur + 1);
+    }
+    expect(relax(['build', '--watch', '--profile', 'p.json'], c.dir).code).toBe(2);
+
     // --explain: a hit says so; a touched-but-identical model is still a hit; an edited config names what changed.
     const again = relax(['build', '--explain'], a.dir);
     expect(again.code).toBe(0);

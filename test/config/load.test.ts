@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig, validateConfig } from '../../src/config/load.js';
+import { quickTransform } from '../../src/config/transpile.js';
 import { isRelaxError, type Diagnostic } from '../../src/diagnostics/index.js';
 import { project } from '../scheduler/helpers.js';
 
@@ -63,6 +64,21 @@ describe('config discovery', () => {
     const cfg = await loadConfig({ cwd: p.dir, configFile: 'configs/relax.json' });
     expect(cfg.models[0]!.path).toBe(path.join(p.dir, 'models/m.onnx'));
     expect(cfg.outDir).toBe(path.join(p.dir, 'configs/out'));
+  });
+
+  it('loads TS configs through both transpiles: sucrase for plain TS, Babel for import.meta and top-level await', async () => {
+    const plain = `import type { RelaxConfig } from 'relax';\nimport { names, Kind } from './models';\nconst cfg: RelaxConfig = { models: Object.fromEntries(names.map((n) => [n, \`./\${n}.onnx\`])), targets: [Kind.Gpu] };\nexport default cfg;\n`;
+    const local = `export enum Kind { Gpu = 'cuda' }\nexport interface Unused { a: number }\nexport const names: readonly string[] = ['a', 'b'];\n`;
+    expect(quickTransform({ source: plain, filename: 'relax.config.ts', ts: true })?.code).toMatch(/require\('\.\/models'\)/);
+    expect(quickTransform({ source: `export default { dir: import.meta.url };`, filename: 'relax.config.ts', ts: true })).toBeUndefined();
+    expect(quickTransform({ source: `const x = await Promise.resolve(1);\nexport default x;`, filename: 'relax.config.ts', ts: true })).toBeUndefined();
+    const a = proj({ 'relax.config.ts': plain, 'models.ts': local });
+    const ca = await loadConfig({ cwd: a.dir });
+    expect(ca.models.map((m) => m.name)).toEqual(['a', 'b']);
+    expect(ca.targets.map((t) => t.target.kind)).toEqual(['cuda']);
+    const b = proj({ 'relax.config.ts': `const here: string = new URL('.', import.meta.url).pathname;\nconst names = await Promise.resolve(['c']);\nexport default { models: Object.fromEntries(names.map((n) => [n, here + n + '.onnx'])) };\n` });
+    const cb = await loadConfig({ cwd: b.dir });
+    expect(cb.models.map((m) => [m.name, m.path])).toEqual([['c', path.join(b.dir, 'c.onnx')]]);
   });
 
   it('sees edits to a TS config on reload (no module cache)', async () => {
