@@ -158,15 +158,18 @@ export async function watch(options: WatchOptions = {}): Promise<WatchHandle> {
     if (affected.length === 0 || ctl.signal.aborted) return;
     if (!initial) emit({ type: 'rebuild-start', changed: [...changed], jobs: affected.map((j) => j.id) });
     const size = options.jobs ?? defaultPoolSize();
+    // One job per thread whatever --threads says: a stale job is cancelled by stopping its thread (piscina's abort),
+    // which must not take other jobs down with it.
+    const poolOpts = poolOptions(size, { ...options, threads: size });
     const cache = new BuildCache(cacheDir);
     const memoFile = path.join(cacheDir, 'file-hashes.json');
     await Promise.all([cleanStaleTemps(config.outDir), cache.cleanStale()]);
     const t0 = performance.now();
-    emit({ type: 'build-start', ...(config.file ? { config: config.file } : {}), jobs: affected.map((j) => j.id), threads: pool?.size ?? poolOptions(size, options).size! });
+    emit({ type: 'build-start', ...(config.file ? { config: config.file } : {}), jobs: affected.map((j) => j.id), threads: pool?.size ?? poolOpts.size! });
     const run = await runJobs({
       outDir: config.outDir,
       cache,
-      pool: () => (pool ??= createPool(poolOptions(size, options))),
+      pool: () => (pool ??= createPool(poolOpts)),
       env: { toolchains, compiler },
       objectCacheDir: path.join(cacheDir, 'objects'),
       ...(options.force && initial ? { force: true } : {}),
