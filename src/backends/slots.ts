@@ -1,12 +1,13 @@
 /**
  * Compile slots: how many toolchain processes (cc, nvcc, ptxas, nvlink) run at once across a build, `--jobs` of
  * them. The scheduler and its worker threads share counters in a SharedArrayBuffer: free slots, and a cell per
- * running job (its priority, its tool runs waiting for a slot, the slots it holds). A job's own JavaScript (import,
- * passes, codegen) runs on its worker thread and holds no slot; every tool run takes one (withSlot), and a job
- * whose kernels were split into translation units (c-like.ts) compiles them side by side (runUnits), each on a
- * slot of its own. When slots are short, the costliest job's tool runs go first: those are the build's critical
- * path. Outputs never depend on how many slots a job got: units are split by their source alone and linked in
- * order.
+ * running job (its priority, the estimate of its longest tool run waiting for a slot, the slots it holds). A job's
+ * own JavaScript (import, passes, codegen) runs on its worker thread and holds no slot; every tool run takes one
+ * (withSlot), and a job whose kernels were split into translation units (c-like.ts) compiles them side by side
+ * (runUnits), each on a slot of its own. When slots are short, the tool run expected to take longest goes first
+ * (links, which end a job, before any compile): a long compile started last would run on alone while the other
+ * cores idle. Outputs never depend on how many slots a job got: units are split by their source alone and linked
+ * in order.
  */
 
 import { AsyncLocalStorage } from 'node:async_hooks';

@@ -1,8 +1,9 @@
 /**
  * The worker pool (piscina, imported only on the first miss or when warmed: a fully cached build never loads
  * it). One task = one CompileJob. Jobs wait in a priority queue (costliest first, so the longest job does not
- * start last) and are handed to piscina when a thread is free. The toolchain runs of all jobs share `--jobs`
- * compile slots (backends/slots.ts), the costliest job's first. A worker that dies (OOM, process.exit, an
+ * start last) and are handed to piscina when a thread is free (one job per thread, or several with `concurrency`
+ * above `size`). The toolchain runs of all jobs share `--jobs` compile slots (backends/slots.ts), the longest
+ * expected run first. A worker that dies (OOM, process.exit, an
  * uncaught error) fails only its job (RLX_WORKER_CRASHED); piscina replaces the thread and the build goes on. An
  * AbortSignal drops a queued job or cancels a running one (watch mode, when a newer change arrives).
  */
@@ -148,8 +149,8 @@ export function createPool(opts: PoolOptions = {}): WorkerPool {
     return piscina;
   };
 
-  // Compile slots (backends/slots.ts): every cc/nvcc/ptxas/nvlink run of the build takes one, the costliest job's
-  // first; a job's own JavaScript runs on its thread and holds none.
+  // Compile slots (backends/slots.ts): every cc/nvcc/ptxas/nvlink run of the build takes one, the longest expected
+  // run first; a job's own JavaScript runs on its thread and holds none. A cell per job compiled at once.
   const slots = createSlots(Math.max(concurrency, Math.floor(opts.slots ?? concurrency)), concurrency);
   let active = 0;
   let seq = 0;
