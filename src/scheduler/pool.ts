@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import type { Piscina } from 'piscina';
 import type { CompileJob, CompileResult } from '../compiler/job.js';
 import { claimCell, createSlots, releaseCell } from '../backends/slots.js';
-import { fs, os } from '../builtins.js';
+import { crypto, fs, os } from '../builtins.js';
 import { readJson } from './stamp.js';
 
 export interface PoolOptions {
@@ -112,18 +112,23 @@ export function poolOptions(active: number, o: { readonly jobs?: number; readonl
 
 /**
  * The compile worker's entry: dist/scheduler/worker.bundle.js (one file, scripts/bundle-worker.mjs) while every
- * module it was bundled from is unchanged (size and mtime, from worker.bundle.json), else worker.js: a tsc run
- * without the bundle step never leaves threads running stale code, only slower-loading code.
+ * module it was bundled from is unchanged, else worker.js: a tsc run without the bundle step never leaves threads
+ * running stale code, only slower-loading code. A module whose size and mtime match worker.bundle.json is taken as
+ * unchanged; one whose mtime differs (a copy through tar or `npm pack`, which do not keep it to the millisecond) is
+ * compared by its sha256.
  */
 export function workerEntry(dir: string = fileURLToPath(new URL('./', import.meta.url))): string {
   const plain = path.join(dir, 'worker.js');
   const bundle = path.join(dir, 'worker.bundle.js');
-  const stamps = readJson<{ inputs?: { path: string; size: number; mtimeMs: number }[] }>(path.join(dir, 'worker.bundle.json'));
+  const stamps = readJson<{ inputs?: { path: string; size: number; mtimeMs: number; sha256?: string }[] }>(path.join(dir, 'worker.bundle.json'));
   if (!stamps?.inputs?.length || !fs.existsSync(bundle)) return plain;
   const root = path.dirname(dir);
   for (const i of stamps.inputs) {
-    const s = fs.statSync(path.join(root, i.path), { throwIfNoEntry: false });
-    if (!s || s.size !== i.size || s.mtimeMs !== i.mtimeMs) return plain;
+    const file = path.join(root, i.path);
+    const s = fs.statSync(file, { throwIfNoEntry: false });
+    if (!s || s.size !== i.size) return plain;
+    if (s.mtimeMs === i.mtimeMs) continue;
+    if (!i.sha256 || crypto().createHash('sha256').update(fs.readFileSync(file)).digest('hex') !== i.sha256) return plain;
   }
   return bundle;
 }

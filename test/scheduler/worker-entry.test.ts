@@ -1,4 +1,5 @@
 /** Which file the pool's threads load: the one-file worker bundle while it matches the compiled modules, else worker.js. */
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,7 +23,9 @@ function fakeDist(): { root: string; scheduler: string; compile: string } {
   writeFileSync(compile, 'export const compile = 1;\n');
   writeFileSync(path.join(scheduler, 'worker.js'), '');
   writeFileSync(path.join(scheduler, 'worker.bundle.js'), '');
-  const stamp = (p: string, rel: string) => ({ path: rel, size: statSync(p).size, mtimeMs: statSync(p).mtimeMs });
+  const stamp = (p: string, rel: string) => ({
+    path: rel, size: statSync(p).size, mtimeMs: statSync(p).mtimeMs, sha256: createHash('sha256').update(readFileSync(p)).digest('hex'),
+  });
   writeFileSync(path.join(scheduler, 'worker.bundle.json'), JSON.stringify({ inputs: [stamp(compile, 'compiler/compile.js')] }));
   return { root, scheduler, compile };
 }
@@ -40,11 +43,18 @@ describe('workerEntry', () => {
     expect(workerEntry(d.scheduler)).toBe(path.join(d.scheduler, 'worker.bundle.js'));
   });
 
-  it('falls back to worker.js when a bundled module changed (size or mtime), or the manifest or bundle is missing', () => {
+  it('keeps the bundle for a copy whose mtimes changed but whose modules did not (tar, npm pack)', () => {
+    const d = fakeDist();
+    utimesSync(d.compile, new Date(0), new Date(499162860000)); // npm pack's fixed 1985 mtime
+    expect(workerEntry(d.scheduler)).toBe(path.join(d.scheduler, 'worker.bundle.js'));
+  });
+
+  it('falls back to worker.js when a bundled module changed (size, or content under a new mtime), or the manifest or bundle is missing', () => {
     let d = fakeDist();
     writeFileSync(d.compile, 'export const compile = 22;\n');
     expect(workerEntry(d.scheduler)).toBe(path.join(d.scheduler, 'worker.js'));
     d = fakeDist();
+    writeFileSync(d.compile, 'export const compile = 3;\n'); // same size, other bytes
     utimesSync(d.compile, new Date(), new Date(Date.now() + 5000));
     expect(workerEntry(d.scheduler)).toBe(path.join(d.scheduler, 'worker.js'));
     d = fakeDist();
