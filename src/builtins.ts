@@ -31,3 +31,9 @@ export const crypto = (): typeof import('node:crypto') => process.getBuiltinModu
  * its first use loads perf_hooks (about 3 ms).
  */
 export const nowMs = (): number => Number(process.hrtime.bigint()) / 1e6;
+
+/**
+ * Wall-clock milliseconds since the epoch, comparable across threads (the build profile's clock). Reads the
+ * `performance` global, so only code that records a profile or a compiled job calls it.
+ */
+export const epochMs = (): number => performance.timeOrigin + performance.now();

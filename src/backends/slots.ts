@@ -12,6 +12,7 @@
 
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ToolSpan } from '../compiler/job.js';
+import { epochMs } from '../builtins.js';
 
 /** The job a tool run belongs to: the build's slots, its cell, and where its tool runs are recorded. */
 export interface SlotContext {
@@ -101,8 +102,8 @@ function take(a: Int32Array): boolean {
 }
 
 /**
- * The worker's side: the slots of the build this thread compiles for and the cell of the job it runs (undefined:
- * no extra parallelism; no cell: the job does not defer to others).
+ * The slots and cell for tool runs outside any runInJob (tests, single-job callers; the worker uses runInJob):
+ * undefined slots: no extra parallelism; no cell: the job does not defer to others.
  */
 export function setCompileSlots(sab: SharedArrayBuffer | undefined, jobCell?: number): void {
   fallback = context({ ...(sab ? { slots: sab } : {}), ...(jobCell !== undefined ? { cell: jobCell } : {}) });
@@ -121,8 +122,6 @@ function context(c: SlotContext): Context {
 export function runInJob<T>(c: SlotContext, fn: () => T): T {
   return current.run(context(c), fn);
 }
-
-const epochMs = (): number => performance.timeOrigin + performance.now();
 
 /** The job being compiled: the build's slots, its cell, and the estimates of its tool runs waiting for a slot. */
 interface Job {

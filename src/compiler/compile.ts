@@ -94,7 +94,8 @@ export async function compile(job: CompileJob): Promise<CompileResult> {
       ...(bind ? { bind, bindKeyPaths: Object.fromEntries(job.bind!.map((b) => [b.name, b.keyPath])) } : {}),
     }));
     phase('import');
-    const run = await withLocation(where, () => runPipelineYielding(imported, job));
+    // Async steps: the catch below adds `where` to what they throw (withLocation only sees synchronous throws).
+    const run = await runPipelineYielding(imported, job);
     phase('passes');
     timings = run.timings;
     schedule = run.notes.filter((n) => n.kind === 'schedule').map((n) => ({ kernel: n.data.kernel!, rule: n.data.rule! }));
@@ -107,7 +108,7 @@ export async function compile(job: CompileJob): Promise<CompileResult> {
       }
     }
     const backend = getBackend(job.target.kind);
-    const cg = await withLocation(where, () => backend.codegen(funcs, job.target, { tmpDir: job.tmpDir }));
+    const cg = await backend.codegen(funcs, job.target, { tmpDir: job.tmpDir });
     phase('backend');
     diagnostics.push(...cg.diagnostics);
     const program = codegenVM(mod);

@@ -21,7 +21,7 @@ import { runJobs, safeEmit, type JobOutcome } from './run-jobs.js';
 import { discoverConfig, readSnapshot, stampDeps, writeSnapshot, type SnapshotConfig } from './snapshot.js';
 import { ToolchainProbe } from './toolchains.js';
 import { cleanStaleTemps } from './write.js';
-import { nowMs } from '../builtins.js';
+import { epochMs, nowMs } from '../builtins.js';
 
 export interface BuildOptions {
   /** Where config discovery starts and relative CLI paths resolve; default process.cwd(). */
@@ -129,7 +129,7 @@ export async function build(options: BuildOptions = {}): Promise<BuildSummary> {
   let stepAt = options.profile ? performance.timeOrigin : 0;
   const step = (name: string): void => {
     if (!options.profile) return;
-    const now = performance.timeOrigin + performance.now();
+    const now = epochMs();
     steps.push({ name, startAt: stepAt, endAt: now });
     stepAt = now;
   };

@@ -11,7 +11,7 @@ import type { PlannedJob } from './plan.js';
 import { JobAborted, type WorkerPool } from './pool.js';
 import { artifactDir, writeArtifact } from './write.js';
 import type { JobTrace } from './profile.js';
-import { fsp, nowMs, os } from '../builtins.js';
+import { epochMs, fsp, nowMs, os } from '../builtins.js';
 
 export interface RunContext {
   readonly outDir: string;
@@ -191,8 +191,7 @@ async function compileAndStore(
   tmpDir: string,
 ): Promise<JobOutcome> {
   let result: CompileResult;
-  const epoch = (): number => performance.timeOrigin + performance.now();
-  const queuedAt = epoch();
+  const queuedAt = epochMs();
   let startAt = queuedAt;
   try {
     const cjob: CompileJob = {
@@ -203,7 +202,7 @@ async function compileAndStore(
     const onStart = (): void => {
       clock.queuedMs = ms(clock.t0);
       clock.t0 = nowMs();
-      startAt = epoch();
+      startAt = epochMs();
     };
     result = await ctx.pool().run(cjob, { ...(ctx.signal ? { signal: ctx.signal } : {}), priority, onStart });
   } catch (e) {
@@ -237,7 +236,7 @@ async function compileAndStore(
     passes: result.timings, phases, schedule: result.schedule, warnings,
   });
   const trace: JobTrace = {
-    id: base.id, queuedAt, startAt: result.profile?.startAt ?? startAt, endAt: epoch(), phases, tools: result.profile?.tools ?? [],
+    id: base.id, queuedAt, startAt: result.profile?.startAt ?? startAt, endAt: epochMs(), phases, tools: result.profile?.tools ?? [],
     ...(result.profile ? { thread: result.profile.thread } : {}),
   };
   return { ...base, status: 'built', reason, ms: t, dir, key: key.key, diagnostics: result.diagnostics, passes: result.timings, trace };

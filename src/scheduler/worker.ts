@@ -9,7 +9,7 @@ import { toDiagnostic } from '../diagnostics/index.js';
 import { setObjectCacheDir } from '../backends/object-cache.js';
 import { runInJob } from '../backends/slots.js';
 import { startSpawner } from '../backends/exec.js';
-import { nowMs } from '../builtins.js';
+import { epochMs, nowMs } from '../builtins.js';
 
 type CompileFn = (job: CompileJob) => Promise<CompileResult>;
 
@@ -39,7 +39,7 @@ startSpawner();
 
 export default async function runJob(job: CompileJob): Promise<CompileResult> {
   try {
-    const startAt = performance.timeOrigin + performance.now();
+    const startAt = epochMs();
     const t0 = nowMs();
     const compile = await loadCompile();
     const load = Math.round((nowMs() - t0) * 10) / 10;
