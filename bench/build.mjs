@@ -13,7 +13,7 @@
 //          [--model-list mlp,mobilenet_v2,...] [--targets cpu,webgpu,cuda] [--cuda-arch sm_90] [--runs 20]
 //          [--edits 20] [--rebuilds 10] [--jobs-list 1,2,4,8,16] [--threads-list 16,8] [--min-jobs 24] [--scale-reps 1]
 //          [--profile-dir DIR] (scale: each build's `--profile`)
-//          [--timeout SECONDS] [--keep]
+//          [--timeout SECONDS] [--keep] [--cli PATH] (another relax's bin/relax.js, e.g. an earlier version)
 //        node bench/build.mjs --from FILE.json [--md FILE.md]   (re-render the tables of an earlier run)
 // Models that fail to build are recorded with the error relax reports; the script goes on.
 import { spawn, spawnSync } from 'node:child_process';
@@ -25,7 +25,6 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const CLI = path.join(ROOT, 'bin/relax.js');
 const ALL = ['cold', 'noop', 'edit', 'watch', 'scale'];
 
 const { values: opt } = parseArgs({
@@ -49,9 +48,12 @@ const { values: opt } = parseArgs({
     timeout: { type: 'string', default: '900' },
     keep: { type: 'boolean', default: false },
     from: { type: 'string' },
+    cli: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
+// --cli: another relax's bin/relax.js (an earlier version, for a ratio in the same run).
+const CLI = opt.cli ? path.resolve(opt.cli) : path.join(ROOT, 'bin/relax.js');
 if (opt.help) {
   const src = readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1);
   console.log(src.slice(0, src.findIndex((l) => !l.startsWith('//'))).map((l) => l.slice(3)).join('\n'));
@@ -400,6 +402,7 @@ async function scale(coldRows) {
     let longest = null;
     let jobSumMs = 0;
     let timeline = [];
+    const exitMs = [];
     const errors = [];
     for (let rep = 0; rep < int(opt['scale-reps'], 'scale-reps'); rep++) {
       // Fully cold: no build cache, no artifacts, no plan snapshot or transpiled config (node_modules/.cache).
@@ -410,6 +413,8 @@ async function scale(coldRows) {
       threads = r.events.find((e) => e.event === 'build-start')?.threads ?? null;
       if (r.code !== 0 || !d || d.built !== jobs) ok = false;
       walls.push(r.wall);
+      // From build-done (the summary printed) to the process gone: shutting down threads and spawners.
+      if (d) exitMs.push(round(r.wall - d.at));
       // Each job's own time (from when a thread took it): the longest bounds the wall time from below.
       for (const e of jobsOf(r, 'job-done')) {
         jobSumMs += e.ms;
@@ -419,7 +424,7 @@ async function scale(coldRows) {
       // When each job ran (ms since spawn; start = when a thread took it), longest first.
       timeline = jobsOf(r, 'job-done').map((e) => ({ id: `${e.model}:${e.target}`, start: round(e.at - e.ms), end: e.at, queuedMs: e.queuedMs ?? null, phases: e.phases ?? null })).sort((a, b) => (b.end - b.start) - (a.end - a.start));
     }
-    rows.push({ jobsFlag: n, threadsFlag: t ?? null, threads, ok, wallMs: round(pct(walls, 50)), raw: walls.map((w) => round(w)), longestJob: longest, jobSumMs: round(jobSumMs), errors, timeline });
+    rows.push({ jobsFlag: n, threadsFlag: t ?? null, threads, ok, wallMs: round(pct(walls, 50)), raw: walls.map((w) => round(w)), exitMs, longestJob: longest, jobSumMs: round(jobSumMs), errors, timeline });
     log(`scale --jobs ${n}${t ? ` --threads ${t}` : ''}: ${rows.at(-1).wallMs} ms (${ok ? 'ok' : 'FAILED'})`);
   }
   const t1 = rows.find((r) => r.jobsFlag === 1)?.wallMs;

@@ -1,12 +1,19 @@
 /**
- * Running external toolchains (cc, nvcc) from the compiler side: a promise-based spawn and version probes. Tools
- * are started through this thread's spawner (spawner.ts), a small helper process, when it runs; directly otherwise
- * (the helper is compiled JS: running from src/ under tests, or if it cannot start).
+ * Running external toolchains (cc, nvcc) from the compiler side: a promise-based spawn and version probes.
+ *
+ * A build starts its tools through one spawner (spawner.ts), a small helper process the worker pool starts on the
+ * main thread while the process is still small. A job's tool runs travel to the main thread over the MessagePort the
+ * pool hands the job (runWithToolPort here on the worker, serveToolRuns on the main thread) and from there to the
+ * spawner. A compile outside the pool (tests, one-off callers) uses its own thread's spawner, started on first use;
+ * tools are started directly when there is none (the helper is compiled JS: running from src/ under tests, or if it
+ * cannot start).
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { SpawnReply, SpawnRequest } from './spawner.js';
+import type { MessagePort } from 'node:worker_threads';
+import type { KillRequest, SpawnReply, SpawnRequest } from './spawner.js';
 
 export interface ToolRun {
   readonly code: number | null;
@@ -16,8 +23,8 @@ export interface ToolRun {
   readonly spawnError?: NodeJS.ErrnoException;
 }
 
-// Written from the parent folder so that it resolves the same from dist/backends/exec.js and from the worker
-// bundle, dist/scheduler/worker.bundle.js (scripts/bundle-worker.mjs), which inlines this module.
+// Written from the parent folder so that it resolves the same from dist/backends/exec.js and from the bundles,
+// dist/scheduler/worker.bundle.js and dist/bundle/ (scripts/bundle.mjs), which inline this module.
 const SPAWNER = fileURLToPath(new URL('../backends/spawner.js', import.meta.url));
 
 interface Spawner {
@@ -30,8 +37,8 @@ let spawner: Spawner | undefined;
 let spawnerFailed = false;
 
 /**
- * Starts this thread's spawner if it is not running (worker threads call it first thing, while the process is
- * small). Returns undefined when there is none to use.
+ * Starts this thread's spawner if it is not running (the pool calls it on the main thread before any worker
+ * thread starts, while the process is small). Returns undefined when there is none to use.
  */
 export function startSpawner(): Spawner | undefined {
   if (spawner || spawnerFailed) return spawner;
@@ -53,8 +60,7 @@ export function startSpawner(): Spawner | undefined {
       if (!done) return;
       s.pending.delete(m.id);
       if (s.pending.size === 0) idle(s);
-      const spawnError = m.error ? Object.assign(new Error(m.error.message), m.error.code ? { code: m.error.code } : {}) as NodeJS.ErrnoException : undefined;
-      done({ code: m.code, stdout: m.stdout, stderr: m.stderr, ...(spawnError ? { spawnError } : {}) });
+      done({ code: m.code, stdout: m.stdout, stderr: m.stderr, ...(m.error ? { spawnError: toError(m.error) } : {}) });
     });
     child.on('error', fail);
     child.on('exit', fail);
@@ -67,6 +73,9 @@ export function startSpawner(): Spawner | undefined {
   }
 }
 
+const toError = (e: NonNullable<SpawnReply['error']>): NodeJS.ErrnoException =>
+  Object.assign(new Error(e.message), e.code ? { code: e.code } : {}) as NodeJS.ErrnoException;
+
 /** An idle spawner does not keep the thread alive. */
 function idle(s: Spawner): void {
   s.child.unref();
@@ -78,9 +87,10 @@ function busy(s: Spawner): void {
   (s.child.channel as { ref?: () => void } | undefined)?.ref?.();
 }
 
-function viaSpawner(s: Spawner, cmd: string, args: readonly string[], cwd: string): Promise<ToolRun | undefined> {
-  return new Promise((resolve) => {
-    const id = s.nextId++;
+/** A tool run through the spawner; `result` is undefined when the spawner could not take it. */
+function viaSpawner(s: Spawner, cmd: string, args: readonly string[], cwd: string): { id: number; result: Promise<ToolRun | undefined> } {
+  const id = s.nextId++;
+  const result = new Promise<ToolRun | undefined>((resolve) => {
     s.pending.set(id, resolve);
     busy(s);
     const req: SpawnRequest = { id, cmd, args, cwd, env: { ...process.env, LC_ALL: 'C' } };
@@ -92,24 +102,119 @@ function viaSpawner(s: Spawner, cmd: string, args: readonly string[], cwd: strin
       if (s.pending.delete(id)) resolve(undefined);
     }
   });
+  return { id, result };
+}
+
+/** A tool run on this thread: through its spawner, else directly. `kill` stops it. */
+function runHere(cmd: string, args: readonly string[], cwd: string): { result: Promise<ToolRun>; kill: () => void } {
+  const s = startSpawner();
+  if (s) {
+    const run = viaSpawner(s, cmd, args, cwd);
+    return {
+      result: run.result.then((r) => r ?? runToolDirect(cmd, args, cwd)),
+      kill: () => {
+        try {
+          s.child.send({ id: run.id, kill: true } satisfies KillRequest);
+        } catch { /* the spawner is gone, and with it the run */ }
+      },
+    };
+  }
+  const { child, result } = startTool(cmd, args, cwd, { ...process.env, LC_ALL: 'C' });
+  return { result, kill: () => killTool(child) };
+}
+
+/** What a job's worker thread sends over its tool port, and what comes back (SpawnReply). */
+interface PortRequest {
+  readonly id: number;
+  readonly cmd: string;
+  readonly args: readonly string[];
+  readonly cwd: string;
+}
+
+/**
+ * The main thread's side of a job's tool port: runs what the job asks through this thread's spawner. The returned
+ * function, called when the job is over, kills its runs still going (a cancelled or crashed job) and closes the port.
+ */
+export function serveToolRuns(port: MessagePort): () => void {
+  const live = new Map<number, () => void>();
+  let open = true;
+  port.on('message', (req: PortRequest) => {
+    const run = runHere(req.cmd, req.args, req.cwd);
+    live.set(req.id, run.kill);
+    void run.result.then(({ code, stdout, stderr, spawnError: e }) => {
+      live.delete(req.id);
+      if (!open) return;
+      const error = e ? { ...(e.code ? { code: e.code } : {}), message: e.message } : undefined;
+      port.postMessage({ id: req.id, code, stdout, stderr, ...(error ? { error } : {}) } satisfies SpawnReply);
+    });
+  });
+  return () => {
+    open = false;
+    for (const kill of live.values()) kill();
+    live.clear();
+    port.close();
+  };
+}
+
+/** The tool port of the job whose code is running (a thread may compile several jobs at once). */
+const jobPort = new AsyncLocalStorage<ToolPort>();
+
+interface ToolPort {
+  readonly port: MessagePort;
+  readonly pending: Map<number, (r: ToolRun | undefined) => void>;
+  nextId: number;
+}
+
+/** Runs `fn` (a job's compile) with its tool runs sent over `port` (serveToolRuns at the other end). */
+export function runWithToolPort<T>(port: MessagePort | undefined, fn: () => T): T {
+  if (!port) return fn();
+  const tp: ToolPort = { port, pending: new Map(), nextId: 1 };
+  port.on('message', (m: SpawnReply) => {
+    const done = tp.pending.get(m.id);
+    if (!done) return;
+    tp.pending.delete(m.id);
+    done({ code: m.code, stdout: m.stdout, stderr: m.stderr, ...(m.error ? { spawnError: toError(m.error) } : {}) });
+  });
+  port.on('close', () => {
+    for (const done of tp.pending.values()) done(undefined);
+    tp.pending.clear();
+  });
+  return jobPort.run(tp, fn);
+}
+
+function viaPort(tp: ToolPort, cmd: string, args: readonly string[], cwd: string): Promise<ToolRun | undefined> {
+  return new Promise((resolve) => {
+    const id = tp.nextId++;
+    tp.pending.set(id, resolve);
+    try {
+      tp.port.postMessage({ id, cmd, args, cwd } satisfies PortRequest);
+    } catch {
+      if (tp.pending.delete(id)) resolve(undefined);
+    }
+  });
 }
 
 export async function runTool(cmd: string, args: readonly string[], cwd: string): Promise<ToolRun> {
-  const s = startSpawner();
-  if (s) {
-    const r = await viaSpawner(s, cmd, args, cwd);
+  const tp = jobPort.getStore();
+  if (tp) {
+    const r = await viaPort(tp, cmd, args, cwd);
     if (r) return r;
   }
-  return runToolDirect(cmd, args, cwd);
+  return runHere(cmd, args, cwd).result;
 }
 
 function runToolDirect(cmd: string, args: readonly string[], cwd: string): Promise<ToolRun> {
   return startTool(cmd, args, cwd, { ...process.env, LC_ALL: 'C' }).result;
 }
 
-/** Starts a tool and collects its output (here, or in the spawner on a worker's behalf). */
+const GROUPS = process.platform !== 'win32';
+
+/**
+ * Starts a tool and collects its output (here, or in the spawner for the build). On POSIX it leads a process group
+ * of its own, so that killTool also stops what it started (nvcc runs cicc and ptxas).
+ */
 export function startTool(cmd: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv): { child: ChildProcess; result: Promise<ToolRun> } {
-  const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env });
+  const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env, detached: GROUPS });
   const result = new Promise<ToolRun>((resolve) => {
     let stdout = '', stderr = '';
     child.stdout!.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
@@ -118,6 +223,14 @@ export function startTool(cmd: string, args: readonly string[], cwd: string, env
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
   return { child, result };
+}
+
+/** Kills a tool started by startTool and everything it started. */
+export function killTool(child: ChildProcess): void {
+  try {
+    if (GROUPS && child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+    else child.kill('SIGKILL');
+  } catch { /* already gone */ }
 }
 
 /** First line of `<cmd> --version`-like output, or null when the tool cannot run. */

@@ -2,6 +2,7 @@
  * What a worker receives and returns. Plain, serialisable data only (structured clone).
  * The scheduler resolves everything (target, final pass list) before a job is sent.
  */
+import type { MessagePort } from 'node:worker_threads';
 import type { Diagnostic } from '../diagnostics/index.js';
 import type { PipelineRecord, Target } from '../formats/manifest.js';
 
@@ -29,6 +30,11 @@ export interface CompileJob {
   readonly slots?: SharedArrayBuffer;
   /** This job's cell in `slots` (its priority and the extra slots it holds). Set by the worker pool. */
   readonly slotCell?: number;
+  /**
+   * Where the job's tool runs (cc, nvcc) go: the main thread runs them through the build's one spawner process
+   * (backends/exec.ts). Set by the worker pool; without it a worker starts tools from its own thread.
+   */
+  readonly toolPort?: MessagePort;
   /** Graph inputs bound to constant tensors at build time (config `models.<name>.bind`); absent when none. */
   readonly bind?: readonly BoundInput[];
   /** The config file as shown in diagnostics (relative to the working directory when inside it). */

@@ -143,9 +143,12 @@ export async function build(options: BuildOptions = {}): Promise<BuildSummary> {
   try {
     // When the config has to be evaluated (it changed, or --force), jobs are likely to compile: the worker threads
     // start now and load the compiler while this thread loads the config and plans.
+    // The toolchains' versions are probed meanwhile as well (a spawn each, off this thread's path to the first job).
     const warm = (): Promise<void> => {
       pool ??= createPool(poolOptions(options.jobs ?? defaultPoolSize(), options));
-      return pool.warm();
+      const threads = pool.warm();
+      void new ToolchainProbe(undefined).versions(['cpu', 'cuda']).catch(() => undefined);
+      return threads;
     };
     const { config, jobs, fromSnapshot } = await planBuild(options, found, compiler, warm);
     step(fromSnapshot ? 'plan (from the snapshot)' : 'load the config and plan');

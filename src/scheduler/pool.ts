@@ -12,8 +12,8 @@ import { fileURLToPath } from 'node:url';
 import type { Piscina } from 'piscina';
 import type { CompileJob, CompileResult } from '../compiler/job.js';
 import { claimCell, createSlots, releaseCell } from '../backends/slots.js';
-import { crypto, fs, os } from '../builtins.js';
-import { readJson } from './stamp.js';
+import { os } from '../builtins.js';
+import { bundleIsCurrent } from '../bundles.js';
 
 export interface PoolOptions {
   /** Threads; default os().availableParallelism(). */
@@ -111,26 +111,13 @@ export function poolOptions(active: number, o: { readonly jobs?: number; readonl
 }
 
 /**
- * The compile worker's entry: dist/scheduler/worker.bundle.js (one file, scripts/bundle-worker.mjs) while every
- * module it was bundled from is unchanged, else worker.js: a tsc run without the bundle step never leaves threads
- * running stale code, only slower-loading code. A module whose size and mtime match worker.bundle.json is taken as
- * unchanged; one whose mtime differs (a copy through tar or `npm pack`, which do not keep it to the millisecond) is
- * compared by its sha256.
+ * The compile worker's entry: dist/scheduler/worker.bundle.js (one file, scripts/bundle.mjs) while it matches the
+ * compiled modules it was made from (bundles.ts), else worker.js. Written from the parent folder so that it
+ * resolves the same from dist/scheduler/pool.js and from the CLI bundle (dist/bundle/), which inlines this module.
  */
-export function workerEntry(dir: string = fileURLToPath(new URL('./', import.meta.url))): string {
-  const plain = path.join(dir, 'worker.js');
+export function workerEntry(dir: string = fileURLToPath(new URL('../scheduler/', import.meta.url)), root: string = path.dirname(dir)): string {
   const bundle = path.join(dir, 'worker.bundle.js');
-  const stamps = readJson<{ inputs?: { path: string; size: number; mtimeMs: number; sha256?: string }[] }>(path.join(dir, 'worker.bundle.json'));
-  if (!stamps?.inputs?.length || !fs.existsSync(bundle)) return plain;
-  const root = path.dirname(dir);
-  for (const i of stamps.inputs) {
-    const file = path.join(root, i.path);
-    const s = fs.statSync(file, { throwIfNoEntry: false });
-    if (!s || s.size !== i.size) return plain;
-    if (s.mtimeMs === i.mtimeMs) continue;
-    if (!i.sha256 || crypto().createHash('sha256').update(fs.readFileSync(file)).digest('hex') !== i.sha256) return plain;
-  }
-  return bundle;
+  return bundleIsCurrent(bundle, path.join(dir, 'worker.bundle.json'), root) ? bundle : path.join(dir, 'worker.js');
 }
 
 export function createPool(opts: PoolOptions = {}): WorkerPool {
@@ -140,8 +127,19 @@ export function createPool(opts: PoolOptions = {}): WorkerPool {
   const filename = opts.workerModule ? toPath(opts.workerModule) : workerEntry();
   let piscina: Promise<Piscina> | undefined;
   let started = false;
+  // The build's spawner (backends/spawner.ts) forks from this thread before any worker thread starts, while the
+  // process is small; every job's tool runs come here over its tool port and go through it.
+  let exec: Promise<typeof import('../backends/exec.js')> | undefined;
+  const tools = (): Promise<typeof import('../backends/exec.js')> => {
+    exec ??= import('../backends/exec.js').then((m) => {
+      m.startSpawner();
+      return m;
+    });
+    return exec;
+  };
   const get = (minThreads = 1): Promise<Piscina> => {
-    piscina ??= import('piscina').then(({ Piscina: P }) => {
+    // Through require: piscina is CommonJS, and an ES import would first run Node's CommonJS export scan over it.
+    piscina ??= tools().then(() => process.getBuiltinModule('node:module').createRequire(import.meta.url)('piscina') as typeof import('piscina')).then(({ Piscina: P }) => {
       started = true;
       const p = new P({
         filename, minThreads, maxThreads: size, idleTimeout: 30_000, concurrentTasksPerWorker: perThread,
@@ -204,7 +202,14 @@ export function createPool(opts: PoolOptions = {}): WorkerPool {
       try {
         if (signal?.aborted) throw new JobAborted();
         const p = await get();
-        return (await p.run({ ...job, slots, slotCell }, signal ? { signal } : {})) as CompileResult;
+        const { serveToolRuns } = await tools();
+        const { port1, port2 } = new (process.getBuiltinModule('node:worker_threads').MessageChannel)();
+        const close = serveToolRuns(port1);
+        try {
+          return (await p.run({ ...job, slots, slotCell, toolPort: port2 }, { transferList: [port2], ...(signal ? { signal } : {}) })) as CompileResult;
+        } finally {
+          close();
+        }
       } catch (e) {
         if (signal?.aborted || e instanceof JobAborted) throw new JobAborted();
         return crashResult(job, e instanceof Error ? e.message : String(e));

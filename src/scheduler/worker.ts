@@ -8,7 +8,7 @@ import type { CompileJob, CompileResult, ToolSpan } from '../compiler/job.js';
 import { toDiagnostic } from '../diagnostics/index.js';
 import { setObjectCacheDir } from '../backends/object-cache.js';
 import { runInJob } from '../backends/slots.js';
-import { startSpawner } from '../backends/exec.js';
+import { runWithToolPort } from '../backends/exec.js';
 import { epochMs, nowMs } from '../builtins.js';
 
 type CompileFn = (job: CompileJob) => Promise<CompileResult>;
@@ -34,8 +34,6 @@ function loadCompile(): Promise<CompileFn> {
 // The compiler (~200 ms of module loading) starts loading as soon as the thread does, so a pool warmed while the
 // main thread loads the config is ready when the first job arrives. A failure surfaces on the first job.
 loadCompile().catch(() => undefined);
-// The spawner forks now, while the process is small; cc and nvcc are started through it (exec.ts).
-startSpawner();
 
 export default async function runJob(job: CompileJob): Promise<CompileResult> {
   try {
@@ -47,7 +45,8 @@ export default async function runJob(job: CompileJob): Promise<CompileResult> {
     const tools: ToolSpan[] = [];
     // Each job has its own slot cell and tool record, also while another job runs on this thread.
     const slots = { ...(job.slots ? { slots: job.slots } : {}), ...(job.slotCell !== undefined ? { cell: job.slotCell } : {}), tools };
-    const result = await runInJob(slots, () => compile(job));
+    // Its tool runs go over its tool port to the build's spawner (exec.ts).
+    const result = await runInJob(slots, () => runWithToolPort(job.toolPort, () => compile(job))).finally(() => job.toolPort?.close());
     const profile = { thread: threadId, startAt, tools };
     return load >= 1 ? { ...result, phases: { load, ...result.phases }, profile } : { ...result, profile };
   } catch (e) {

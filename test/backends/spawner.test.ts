@@ -1,6 +1,6 @@
 /**
- * The spawner (dist/backends/spawner.js, compiled by `npm test` before vitest runs): worker threads start cc/nvcc
- * through it so that fork() runs in a small process, not in the build's large one.
+ * The spawner (dist/backends/spawner.js, compiled by `npm test` before vitest runs): a build starts cc/nvcc through
+ * it so that fork() runs in a small process, not in the build's large one.
  */
 import { fork, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -29,6 +29,12 @@ describe('spawner', () => {
     expect(ok).toMatchObject({ id: 1, code: 0, stdout: 'out\n', stderr: 'err\n' });
     expect(failed).toMatchObject({ id: 2, code: 3 });
     expect(missing.error).toMatchObject({ code: 'ENOENT' });
+    // A kill request stops that run; it still answers (killed by a signal: no exit code).
+    const first = `${20 + Math.random()}`;
+    const killed = ask(5, 'sleep', [first]);
+    await new Promise((r) => setTimeout(r, 200));
+    child.send({ id: 5, kill: true });
+    expect(await killed).toMatchObject({ id: 5, code: null });
     // A long-running tool dies with the spawner when the parent disconnects.
     const marker = `${30 + Math.random()}`;
     const alive = () => spawnSync('pgrep', ['-f', `sleep ${marker}`]).status === 0;

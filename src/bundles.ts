@@ -1,0 +1,44 @@
+/**
+ * Whether a bundle made by scripts/bundle.mjs still matches the compiled modules it was made from. Its manifest
+ * lists each module (path relative to dist/) with size, mtime and sha256. A module whose size and mtime match is
+ * taken as unchanged; one whose mtime differs (a copy through tar or `npm pack`, which do not keep it to the
+ * millisecond) is compared by its sha256. A missing manifest, bundle or module means "not current": the caller
+ * then loads the plain modules, which are slower to load but never stale.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { crypto, fs } from './builtins.js';
+
+interface Manifest {
+  readonly inputs?: readonly { readonly path: string; readonly size: number; readonly mtimeMs: number; readonly sha256?: string }[];
+}
+
+/** dist/ (or src/ under tests): the folder manifest paths are relative to. */
+const CODE_ROOT = path.dirname(fileURLToPath(import.meta.url));
+
+export function bundleIsCurrent(bundle: string, manifestFile: string, root: string = CODE_ROOT): boolean {
+  let manifest: Manifest;
+  try {
+    manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as Manifest;
+  } catch {
+    return false;
+  }
+  if (!manifest.inputs?.length || !fs.existsSync(bundle)) return false;
+  for (const i of manifest.inputs) {
+    const file = path.join(root, i.path);
+    const s = fs.statSync(file, { throwIfNoEntry: false });
+    if (!s || s.size !== i.size) return false;
+    if (s.mtimeMs === i.mtimeMs) continue;
+    if (!i.sha256 || crypto().createHash('sha256').update(fs.readFileSync(file)).digest('hex') !== i.sha256) return false;
+  }
+  return true;
+}
+
+/**
+ * The module bin/relax.js loads: dist/bundle/cli.js (the CLI in a few files, packages of the config and plan steps
+ * inlined) while current, else dist/cli/index.js. Both export `main`.
+ */
+export function cliEntry(): string {
+  const bundle = path.join(CODE_ROOT, 'bundle', 'cli.js');
+  return bundleIsCurrent(bundle, path.join(CODE_ROOT, 'bundle', 'cli.json')) ? bundle : path.join(CODE_ROOT, 'cli', 'index.js');
+}
