@@ -145,7 +145,7 @@ export async function build(options: BuildOptions = {}): Promise<BuildSummary> {
     // start now and load the compiler while this thread loads the config and plans.
     // The toolchains' versions are probed meanwhile as well (a spawn each, off this thread's path to the first job).
     const warm = (): Promise<void> => {
-      pool ??= createPool(poolOptions(options.jobs ?? defaultPoolSize(), options));
+      pool ??= createPool(poolOptions(options.jobs ?? defaultPoolSize(), options, true));
       const threads = pool.warm();
       void new ToolchainProbe(undefined).versions(['cpu', 'cuda']).catch(() => undefined);
       return threads;
@@ -157,13 +157,13 @@ export async function build(options: BuildOptions = {}): Promise<BuildSummary> {
     const memoFile = path.join(cacheDir, 'file-hashes.json');
     const [toolchains] = await Promise.all([probe.versions(new Set(jobs.map((j) => j.target.kind))), cleanStaleTemps(config.outDir), loadHashMemo(memoFile)]);
     const cache = new BuildCache(cacheDir);
-    const active = pool?.concurrency ?? poolSize(options.jobs, jobs.length);
+    const active = pool?.size ?? poolSize(options.jobs, jobs.length);
     emit({ type: 'build-start', ...(config.file ? { config: config.file } : {}), jobs: jobs.map((j) => j.id), threads: pool?.size ?? poolOptions(active, options).size! });
     step('toolchains and cache');
     const run = await runJobs({
       outDir: config.outDir,
       cache,
-      pool: () => (pool ??= createPool(poolOptions(active, options))),
+      pool: () => (pool ??= createPool(poolOptions(active, options, true))),
       env: { toolchains, compiler },
       objectCacheDir: path.join(cacheDir, 'objects'),
       ...(options.force ? { force: true } : {}),

@@ -99,13 +99,17 @@ export function crashResult(job: CompileJob, msg: string): CompileResult {
 }
 
 /**
- * Pool options from build/watch options (only the keys that are set): `active` jobs at once on `--threads` worker
- * threads (default one per job), `--jobs` compile slots.
+ * Pool options from build/watch options (only the keys that are set): `active` worker threads (fewer with
+ * `--threads`) and `--jobs` compile slots. Jobs in progress: `active`; with `ahead` (one-shot builds, when
+ * `--threads` is not given, and not `--jobs 1`, which stays one job at a time) twice the threads. A job spends most of its time waiting for its compilers, holding no
+ * CPU but its thread; a second job per thread does its JavaScript meanwhile, so every job's tool runs are known
+ * early and the longest go first (otherwise the last jobs to get a thread bring their compiles at the end).
  */
-export function poolOptions(active: number, o: { readonly jobs?: number; readonly threads?: number; readonly workerModule?: string | URL; readonly memoryLimitMb?: number }): PoolOptions {
+export function poolOptions(active: number, o: { readonly jobs?: number; readonly threads?: number; readonly workerModule?: string | URL; readonly memoryLimitMb?: number }, ahead = false): PoolOptions {
   const size = Math.max(1, Math.min(active, o.threads ?? active));
+  const concurrency = ahead && o.threads === undefined && size > 1 ? 2 * size : active;
   return {
-    size, concurrency: active, slots: Math.max(active, o.jobs ?? defaultPoolSize()),
+    size, concurrency, slots: Math.max(active, o.jobs ?? defaultPoolSize()),
     ...(o.workerModule ? { workerModule: o.workerModule } : {}), ...(o.memoryLimitMb ? { memoryLimitMb: o.memoryLimitMb } : {}),
   };
 }
@@ -154,7 +158,7 @@ export function createPool(opts: PoolOptions = {}): WorkerPool {
 
   // Compile slots (backends/slots.ts): every cc/nvcc/ptxas/nvlink run of the build takes one, the longest expected
   // run first; a job's own JavaScript runs on its thread and holds none. A cell per job compiled at once.
-  const slots = createSlots(Math.max(concurrency, Math.floor(opts.slots ?? concurrency)), concurrency);
+  const slots = createSlots(Math.max(1, Math.floor(opts.slots ?? concurrency)), concurrency);
   let active = 0;
   let seq = 0;
   const queue: Waiting[] = [];
