@@ -32,9 +32,12 @@ export interface BuildOptions {
   readonly filter?: readonly string[];
   /** Ignore the cache and the plan snapshot (every job rebuilt, reason '--force'). */
   readonly force?: boolean;
-  /** Jobs compiled at once, and toolchain runs at once; default os.availableParallelism(). */
+  /**
+   * Worker threads and toolchain runs at once; default os.availableParallelism(). A build keeps up to two jobs in
+   * progress per thread (one with `jobs: 1`): the second does its JavaScript while the first waits for its compilers.
+   */
   readonly jobs?: number;
-  /** Worker threads running the compiler's JavaScript; default one per job compiled at once (`jobs`). */
+  /** Compile `jobs` jobs at once on this many worker threads (fewer threads, less memory); default `jobs`. */
   readonly threads?: number;
   /** Write a profile of the build here (Chrome trace events: main thread, jobs, compile slots). */
   readonly profile?: string;
