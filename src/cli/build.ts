@@ -11,8 +11,8 @@ Compiles every model x target in the config into <outDir>/<model>/<target>/.
 Options:
   -c, --config FILE     use this config file instead of discovering one
   -f, --filter GLOB     only jobs whose model or model:target matches (repeatable; also comma-separated)
-  -j, --jobs N          worker threads, and toolchain runs at once (default: available parallelism)
-      --threads N       compile --jobs jobs at once on N worker threads (default: --jobs threads)
+  -j, --jobs N          jobs compiled at once, and toolchain runs at once (default: available parallelism)
+      --threads N       worker threads running the compiler (default: one per job compiled at once)
       --profile FILE    write where the build's time went (Chrome trace events: open in ui.perfetto.dev)
       --force           ignore the cache and rebuild every selected job
   -w, --watch           rebuild affected jobs when the config, a file it imports or a model changes

@@ -32,12 +32,9 @@ export interface BuildOptions {
   readonly filter?: readonly string[];
   /** Ignore the cache and the plan snapshot (every job rebuilt, reason '--force'). */
   readonly force?: boolean;
-  /**
-   * Worker threads and toolchain runs at once; default os.availableParallelism(). A build keeps up to two jobs in
-   * progress per thread (one with `jobs: 1`): the second does its JavaScript while the first waits for its compilers.
-   */
+  /** Jobs compiled at once, and toolchain runs at once; default os.availableParallelism(). */
   readonly jobs?: number;
-  /** Compile `jobs` jobs at once on this many worker threads (fewer threads, less memory); default `jobs`. */
+  /** Worker threads running the compiler's JavaScript; default one per job compiled at once (`jobs`). */
   readonly threads?: number;
   /** Write a profile of the build here (Chrome trace events: main thread, jobs, compile slots). */
   readonly profile?: string;
@@ -148,7 +145,7 @@ export async function build(options: BuildOptions = {}): Promise<BuildSummary> {
     // start now and load the compiler while this thread loads the config and plans.
     // The toolchains' versions are probed meanwhile as well (a spawn each, off this thread's path to the first job).
     const warm = (): Promise<void> => {
-      pool ??= createPool(poolOptions(options.jobs ?? defaultPoolSize(), options, true));
+      pool ??= createPool(poolOptions(options.jobs ?? defaultPoolSize(), options));
       const threads = pool.warm();
       void new ToolchainProbe(undefined).versions(['cpu', 'cuda']).catch(() => undefined);
       return threads;
@@ -160,13 +157,13 @@ export async function build(options: BuildOptions = {}): Promise<BuildSummary> {
     const memoFile = path.join(cacheDir, 'file-hashes.json');
     const [toolchains] = await Promise.all([probe.versions(new Set(jobs.map((j) => j.target.kind))), cleanStaleTemps(config.outDir), loadHashMemo(memoFile)]);
     const cache = new BuildCache(cacheDir);
-    const active = pool?.size ?? poolSize(options.jobs, jobs.length);
+    const active = pool?.concurrency ?? poolSize(options.jobs, jobs.length);
     emit({ type: 'build-start', ...(config.file ? { config: config.file } : {}), jobs: jobs.map((j) => j.id), threads: pool?.size ?? poolOptions(active, options).size! });
     step('toolchains and cache');
     const run = await runJobs({
       outDir: config.outDir,
       cache,
-      pool: () => (pool ??= createPool(poolOptions(active, options, true))),
+      pool: () => (pool ??= createPool(poolOptions(active, options))),
       env: { toolchains, compiler },
       objectCacheDir: path.join(cacheDir, 'objects'),
       ...(options.force ? { force: true } : {}),

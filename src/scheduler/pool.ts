@@ -99,18 +99,13 @@ export function crashResult(job: CompileJob, msg: string): CompileResult {
 }
 
 /**
- * Pool options from build/watch options (only the keys that are set): `active` worker threads (fewer with
- * `--threads`) and `--jobs` compile slots. Jobs in progress: `active`, or with `ahead` twice the threads (one-shot
- * builds without `--threads`; `--jobs 1` stays one job at a time). A job spends most of its time waiting for its
- * compilers, holding no CPU but its thread; a second job per thread does its JavaScript meanwhile, so every job's
- * tool runs are known early and the longest go first (otherwise the last jobs to get a thread bring their
- * compiles at the end).
+ * Pool options from build/watch options (only the keys that are set): `active` jobs at once on `--threads` worker
+ * threads (default one per job), `--jobs` compile slots.
  */
-export function poolOptions(active: number, o: { readonly jobs?: number; readonly threads?: number; readonly workerModule?: string | URL; readonly memoryLimitMb?: number }, ahead = false): PoolOptions {
+export function poolOptions(active: number, o: { readonly jobs?: number; readonly threads?: number; readonly workerModule?: string | URL; readonly memoryLimitMb?: number }): PoolOptions {
   const size = Math.max(1, Math.min(active, o.threads ?? active));
-  const concurrency = ahead && o.threads === undefined && size > 1 ? 2 * size : active;
   return {
-    size, concurrency, slots: Math.max(active, o.jobs ?? defaultPoolSize()),
+    size, concurrency: active, slots: Math.max(active, o.jobs ?? defaultPoolSize()),
     ...(o.workerModule ? { workerModule: o.workerModule } : {}), ...(o.memoryLimitMb ? { memoryLimitMb: o.memoryLimitMb } : {}),
   };
 }
