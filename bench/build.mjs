@@ -7,7 +7,8 @@
 //   (c) edit   rebuild after rewriting one model with a new doc_string (bytes change, computation does not)
 //   (d) watch  `relax build --watch --json`: model edit → job-done event and a new manifest.json, over --edits
 //   (e) scale  a cold `--force` build of ≥ --min-jobs jobs (built jobs of (a) plus copies of the edit model)
-//              with --jobs 1,2,4,8,16: time, speedup and parallel efficiency T1 / (N · TN)
+//              with --jobs 1,2,4,8,16: time, speedup and parallel efficiency T1 / (N · TN); each of --scale-reps
+//              rounds builds every --jobs once (so that a drifting host weighs on all alike)
 //
 // Usage: node bench/build.mjs [--out FILE.json] [--md FILE.md] [--models DIR] [--only cold,noop,edit,watch,scale]
 //          [--model-list mlp,mobilenet_v2,...] [--targets cpu,webgpu,cuda] [--cuda-arch sm_90] [--runs 20]
@@ -395,37 +396,40 @@ async function scale(coldRows) {
   const variants = list(opt['jobs-list']).map((s) => int(s, 'jobs-list'))
     .flatMap((n) => [...new Set(threadsList.map((t) => (t === undefined ? undefined : Math.min(t, n))))].map((t) => ({ n, t })));
   if (opt['profile-dir']) mkdirSync(opt['profile-dir'], { recursive: true });
-  for (const { n, t } of variants) {
-    const walls = [];
-    let ok = true;
-    let threads = null;
-    let longest = null;
-    let jobSumMs = 0;
-    let timeline = [];
-    const exitMs = [];
-    const errors = [];
-    for (let rep = 0; rep < int(opt['scale-reps'], 'scale-reps'); rep++) {
+  // Rounds: each measures every variant once, so that a host that drifts over the run (device hosts did, by up to
+  // 20 % within minutes) weighs on all variants alike; per-round efficiencies pair each TN with that round's T1.
+  const acc = variants.map(() => ({ walls: [], ok: true, threads: null, longest: null, jobSumMs: 0, timeline: [], exitMs: [], errors: [] }));
+  const reps = int(opt['scale-reps'], 'scale-reps');
+  for (let rep = 0; rep < reps; rep++) {
+    for (const [i, { n, t }] of variants.entries()) {
+      const a = acc[i];
       // Fully cold: no build cache, no artifacts, no plan snapshot or transpiled config (node_modules/.cache).
       for (const d of ['.relax-cache', 'dist', 'node_modules']) rmSync(path.join(dir, d), { recursive: true, force: true });
       const profile = opt['profile-dir'] ? path.resolve(opt['profile-dir'], `scale-j${n}${t ? `-t${t}` : ''}-r${rep}.json`) : undefined;
       const r = await relax(['build', '--json', '--force', '--jobs', String(n), ...(t ? ['--threads', String(t)] : []), ...(profile ? ['--profile', profile] : [])], dir);
       const d = doneOf(r);
-      threads = r.events.find((e) => e.event === 'build-start')?.threads ?? null;
-      if (r.code !== 0 || !d || d.built !== jobs) ok = false;
-      walls.push(r.wall);
+      a.threads = r.events.find((e) => e.event === 'build-start')?.threads ?? null;
+      if (r.code !== 0 || !d || d.built !== jobs) a.ok = false;
+      a.walls.push(r.wall);
       // From build-done (the summary printed) to the process gone: shutting down threads and spawners.
-      if (d) exitMs.push(round(r.wall - d.at));
+      if (d) a.exitMs.push(round(r.wall - d.at));
       // Each job's own time (from when a thread took it): the longest bounds the wall time from below.
       for (const e of jobsOf(r, 'job-done')) {
-        jobSumMs += e.ms;
-        if (!longest || e.ms > longest.ms) longest = { id: `${e.model}:${e.target}`, ms: round(e.ms) };
+        a.jobSumMs += e.ms;
+        if (!a.longest || e.ms > a.longest.ms) a.longest = { id: `${e.model}:${e.target}`, ms: round(e.ms) };
       }
-      for (const e of jobsOf(r, 'job-error')) errors.push(`${e.model}:${e.target} ${e.code}`);
+      for (const e of jobsOf(r, 'job-error')) a.errors.push(`${e.model}:${e.target} ${e.code}`);
       // When each job ran (ms since spawn; start = when a thread took it), longest first.
-      timeline = jobsOf(r, 'job-done').map((e) => ({ id: `${e.model}:${e.target}`, start: round(e.at - e.ms), end: e.at, queuedMs: e.queuedMs ?? null, phases: e.phases ?? null })).sort((a, b) => (b.end - b.start) - (a.end - a.start));
+      a.timeline = jobsOf(r, 'job-done').map((e) => ({ id: `${e.model}:${e.target}`, start: round(e.at - e.ms), end: e.at, queuedMs: e.queuedMs ?? null, phases: e.phases ?? null })).sort((x, y) => (y.end - y.start) - (x.end - x.start));
+      log(`scale round ${rep + 1}/${reps} --jobs ${n}${t ? ` --threads ${t}` : ''}: ${round(r.wall)} ms`);
     }
-    rows.push({ jobsFlag: n, threadsFlag: t ?? null, threads, ok, wallMs: round(pct(walls, 50)), raw: walls.map((w) => round(w)), exitMs, longestJob: longest, jobSumMs: round(jobSumMs), errors, timeline });
-    log(`scale --jobs ${n}${t ? ` --threads ${t}` : ''}: ${rows.at(-1).wallMs} ms (${ok ? 'ok' : 'FAILED'})`);
+  }
+  const t1Walls = acc[variants.findIndex((v) => v.n === 1)]?.walls;
+  for (const [i, { n, t }] of variants.entries()) {
+    const a = acc[i];
+    const roundEff = t1Walls ? a.walls.map((w, k) => round(t1Walls[k] / (n * w), 2)) : null;
+    rows.push({ jobsFlag: n, threadsFlag: t ?? null, threads: a.threads, ok: a.ok, wallMs: round(pct(a.walls, 50)), raw: a.walls.map((w) => round(w)), roundEfficiency: roundEff, exitMs: a.exitMs, longestJob: a.longest, jobSumMs: round(a.jobSumMs), errors: a.errors, timeline: a.timeline });
+    log(`scale --jobs ${n}${t ? ` --threads ${t}` : ''}: ${rows.at(-1).wallMs} ms (${a.ok ? 'ok' : 'FAILED'})`);
   }
   const t1 = rows.find((r) => r.jobsFlag === 1)?.wallMs;
   for (const r of rows) {
@@ -465,8 +469,8 @@ function markdown(r) {
     } else if (r.watch) out.push(`| (d) watch | ${r.watch.error ?? r.watch.skipped} | | | | | |`);
   }
   if (r.scale?.rows) {
-    out.push('', `### (e) Cold-build scaling: ${r.scale.jobs} jobs (\`--force\`, empty cache)`, '', `Jobs: ${Object.entries(r.scale.composition).map(([n, t]) => `${n} × {${t.join(', ')}}`).join(', ')}.`, '', '| --jobs | threads | wall ms | speedup | efficiency T1/(N·TN) | all built | longest job (own ms) | sum of job ms | raw ms |', '| ---: | ---: | ---: | ---: | ---: | --- | --- | ---: | --- |');
-    for (const s of r.scale.rows) out.push(`| ${s.jobsFlag} | ${s.threads ?? ''} | ${s.wallMs} | ${s.speedup} | ${s.efficiency} | ${s.ok}${s.errors?.length ? ` (${s.errors.join(', ')})` : ''} | ${s.longestJob ? `${s.longestJob.id} ${s.longestJob.ms}` : ''} | ${s.jobSumMs ?? ''} | ${s.raw.join(', ')} |`);
+    out.push('', `### (e) Cold-build scaling: ${r.scale.jobs} jobs (\`--force\`, empty cache)`, '', `Jobs: ${Object.entries(r.scale.composition).map(([n, t]) => `${n} × {${t.join(', ')}}`).join(', ')}.`, '', '| --jobs | threads | wall ms | speedup | efficiency T1/(N·TN) | per round | all built | longest job (own ms) | sum of job ms | raw ms |', '| ---: | ---: | ---: | ---: | ---: | --- | --- | --- | ---: | --- |');
+    for (const s of r.scale.rows) out.push(`| ${s.jobsFlag} | ${s.threads ?? ''} | ${s.wallMs} | ${s.speedup} | ${s.efficiency} | ${s.roundEfficiency?.join(', ') ?? ''} | ${s.ok}${s.errors?.length ? ` (${s.errors.join(', ')})` : ''} | ${s.longestJob ? `${s.longestJob.id} ${s.longestJob.ms}` : ''} | ${s.jobSumMs ?? ''} | ${s.raw.join(', ')} |`);
   } else if (r.scale) out.push('', `### (e) scaling: ${r.scale.skipped}`);
   const raw = [...(r.noop?.series ?? [{ env: '', wallMs: r.noop?.wallMs }]).flatMap((s) => [[`(b) no-op wall${s.env ? `, env ${s.env}` : ''}`, s.wallMs], ...(s.bareNodeMs ? [[`(b) bare node, env ${s.env}`, s.bareNodeMs]] : [])]), ['(c) edit wall', r.edit?.wallMs], ['(c) edit job', r.edit?.jobMs], ['(d) watch edit → artifacts', r.watch?.latencyMs], ['(d) watch edit → event', r.watch?.eventLatencyMs]].filter(([, s]) => s?.raw);
   if (raw.length) out.push('', 'Raw ms, in run order:', '', ...raw.map(([k, s]) => `- ${k}: ${s.raw.join(', ')}`));
