@@ -110,9 +110,12 @@ function runHere(cmd: string, args: readonly string[], cwd: string): { result: P
   const s = startSpawner();
   if (s) {
     const run = viaSpawner(s, cmd, args, cwd);
+    let killed = false;
     return {
-      result: run.result.then((r) => r ?? runToolDirect(cmd, args, cwd)),
+      // The spawner could not take it (it died): run it here, unless it was meant to stop anyway.
+      result: run.result.then((r) => r ?? (killed ? cancelled() : runToolDirect(cmd, args, cwd))),
       kill: () => {
+        killed = true;
         try {
           s.child.send({ id: run.id, kill: true } satisfies KillRequest);
         } catch { /* the spawner is gone, and with it the run */ }
@@ -161,7 +164,7 @@ const jobPort = new AsyncLocalStorage<ToolPort>();
 
 interface ToolPort {
   readonly port: MessagePort;
-  readonly pending: Map<number, (r: ToolRun | undefined) => void>;
+  readonly pending: Map<number, (r: ToolRun) => void>;
   nextId: number;
 }
 
@@ -175,32 +178,34 @@ export function runWithToolPort<T>(port: MessagePort | undefined, fn: () => T): 
     tp.pending.delete(m.id);
     done({ code: m.code, stdout: m.stdout, stderr: m.stderr, ...(m.error ? { spawnError: toError(m.error) } : {}) });
   });
+  // The main thread closes the port when the job is over (done, cancelled or crashed): nothing is run any more.
   port.on('close', () => {
-    for (const done of tp.pending.values()) done(undefined);
+    for (const done of tp.pending.values()) done(cancelled());
     tp.pending.clear();
   });
   return jobPort.run(tp, fn);
 }
 
-function viaPort(tp: ToolPort, cmd: string, args: readonly string[], cwd: string): Promise<ToolRun | undefined> {
+function viaPort(tp: ToolPort, cmd: string, args: readonly string[], cwd: string): Promise<ToolRun> {
   return new Promise((resolve) => {
     const id = tp.nextId++;
     tp.pending.set(id, resolve);
     try {
       tp.port.postMessage({ id, cmd, args, cwd } satisfies PortRequest);
     } catch {
-      if (tp.pending.delete(id)) resolve(undefined);
+      if (tp.pending.delete(id)) resolve(cancelled());
     }
   });
 }
 
+/** The result of a tool run that did not happen because its job is over. */
+function cancelled(): ToolRun {
+  return { code: null, stdout: '', stderr: '', spawnError: Object.assign(new Error('the job was cancelled'), { code: 'ECANCELED' }) };
+}
+
 export async function runTool(cmd: string, args: readonly string[], cwd: string): Promise<ToolRun> {
   const tp = jobPort.getStore();
-  if (tp) {
-    const r = await viaPort(tp, cmd, args, cwd);
-    if (r) return r;
-  }
-  return runHere(cmd, args, cwd).result;
+  return tp ? viaPort(tp, cmd, args, cwd) : runHere(cmd, args, cwd).result;
 }
 
 function runToolDirect(cmd: string, args: readonly string[], cwd: string): Promise<ToolRun> {
