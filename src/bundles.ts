@@ -13,10 +13,8 @@ interface Manifest {
   readonly inputs?: readonly { readonly path: string; readonly size: number; readonly mtimeMs: number; readonly sha256?: string }[];
 }
 
-/** dist/ (or src/ under tests): the folder manifest paths are relative to. */
-const CODE_ROOT = path.dirname(fileURLToPath(import.meta.url));
-
-export function bundleIsCurrent(bundle: string, manifestFile: string, root: string = CODE_ROOT): boolean {
+/** `root`: the folder the manifest's paths are relative to (dist/). */
+export function bundleIsCurrent(bundle: string, manifestFile: string, root: string): boolean {
   let manifest: Manifest;
   try {
     manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as Manifest;
@@ -35,10 +33,11 @@ export function bundleIsCurrent(bundle: string, manifestFile: string, root: stri
 }
 
 /**
- * The module bin/relax.js loads: dist/bundle/cli.js (the CLI in a few files, packages of the config and plan steps
+ * The module bin/relax.js loads (`root`: dist/, where this module is when bin/relax.js imports it; the CLI bundle
+ * inlines this module elsewhere, but only calls bundleIsCurrent): dist/bundle/cli.js (the CLI in a few files, packages of the config and plan steps
  * inlined) while current, else dist/cli/index.js. Both export `main`.
  */
-export function cliEntry(): string {
-  const bundle = path.join(CODE_ROOT, 'bundle', 'cli.js');
-  return bundleIsCurrent(bundle, path.join(CODE_ROOT, 'bundle', 'cli.json')) ? bundle : path.join(CODE_ROOT, 'cli', 'index.js');
+export function cliEntry(root: string = path.dirname(fileURLToPath(import.meta.url))): string {
+  const bundle = path.join(root, 'bundle', 'cli.js');
+  return bundleIsCurrent(bundle, path.join(root, 'bundle', 'cli.json'), root) ? bundle : path.join(root, 'cli', 'index.js');
 }

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { workerEntry } from '../../src/scheduler/pool.js';
+import { cliEntry } from '../../src/bundles.js';
 import { REPO } from '../shared-dir.js';
 
 const dirs: string[] = [];
@@ -66,5 +67,16 @@ describe('workerEntry', () => {
     d = fakeDist();
     rmSync(path.join(d.scheduler, 'worker.bundle.js'));
     expect(workerEntry(d.scheduler)).toBe(path.join(d.scheduler, 'worker.js'));
+  });
+});
+
+describe('cliEntry', () => {
+  it('bin/relax.js loads the CLI bundle built by `npm run build:ts`, and dist/cli/index.js without it', () => {
+    const dist = path.join(REPO, 'dist');
+    expect(cliEntry(dist)).toBe(path.join(dist, 'bundle/cli.js'));
+    const stamps = JSON.parse(readFileSync(path.join(dist, 'bundle/cli.json'), 'utf8')) as { inputs: { path: string }[] };
+    expect(stamps.inputs.map((i) => i.path)).toEqual(expect.arrayContaining(['cli/index.js', 'scheduler/build.js', 'config/load.js', 'scheduler/pool.js']));
+    const d = fakeDist();
+    expect(cliEntry(d.root)).toBe(path.join(d.root, 'cli/index.js'));
   });
 });
