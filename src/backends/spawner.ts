@@ -8,7 +8,8 @@
  * and every worker thread's tool runs go through it (exec.ts).
  *
  * Protocol (IPC, JSON): { id, cmd, args, cwd, env } in; { id, code, stdout, stderr, error? } out. { id, kill: true }
- * kills that run and what it started (its job was cancelled or crashed). It exits when its parent goes away, killing what it still runs.
+ * kills that run and what it started (its job was cancelled or crashed). It exits when its parent goes away,
+ * killing what it still runs.
  */
 import type { ChildProcess } from 'node:child_process';
 import { killTool, startTool } from './exec.js';

@@ -6,10 +6,10 @@
  * the config lives (the package self-reference only works inside this repo, and only once dist/ is built).
  */
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { cosmiconfig, defaultLoaders, type Loader } from 'cosmiconfig';
-import { createRequire } from 'node:module';
 import { RelaxError, isRelaxError } from '../diagnostics/index.js';
 import type { BoundInput } from '../compiler/job.js';
 import type { PipelineFn } from '../compiler/pipeline/resolve.js';
