@@ -23,7 +23,8 @@ describe('tool runs of a build', () => {
     try {
       const results = await Promise.all(['a', 'b', 'c'].map((m) => pool.run(job(m))));
       const seen = results.map((r) => r.diagnostics[0]!.message.split(' ').map(Number) as [number, number]);
-      expect(new Set(seen.map(([thread]) => thread)).size).toBe(3);
+      // Jobs ran on different threads (a thread that starts late may take a second job: at least two).
+      expect(new Set(seen.map(([thread]) => thread)).size).toBeGreaterThanOrEqual(2);
       const parents = new Set(seen.map(([, ppid]) => ppid));
       expect(parents.size).toBe(1);
       expect([...parents][0]).not.toBe(process.pid);
