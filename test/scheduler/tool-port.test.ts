@@ -45,7 +45,8 @@ describe('tool runs of a build', () => {
       expect(alive()).toBe(true);
       ac.abort();
       await expect(run).rejects.toBeInstanceOf(JobAborted);
-      await new Promise((r) => setTimeout(r, 200));
+      const gone = Date.now() + 5_000;
+      while (alive() && Date.now() < gone) await new Promise((r) => setTimeout(r, 50));
       expect(alive()).toBe(false);
     } finally {
       await pool.destroy();
