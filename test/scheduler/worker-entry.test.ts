@@ -79,4 +79,10 @@ describe('cliEntry', () => {
     const d = fakeDist();
     expect(cliEntry(d.root)).toBe(path.join(d.root, 'cli/index.js'));
   });
+
+  it('the CLI bundle ships the licenses of the packages it inlines', () => {
+    const text = readFileSync(path.join(REPO, 'dist/bundle/THIRD-PARTY-LICENSES.txt'), 'utf8');
+    for (const p of ['cosmiconfig', 'sucrase', 'zod', 'protobufjs', 'picomatch']) expect(text).toMatch(new RegExp(`^${p}@\\d+\\.\\d+\\.\\d+ \\(`, 'm'));
+    expect(text).toContain('Permission is hereby granted');
+  });
 });
