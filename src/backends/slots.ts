@@ -123,11 +123,11 @@ export function runInJob<T>(c: SlotContext, fn: () => T): T {
   return current.run(context(c), fn);
 }
 
-/** The job being compiled: the build's slots, its cell, and the estimates of its tool runs waiting for a slot. */
+/** The job being compiled: the build's slots, its cell, and its tool runs waiting for a slot (in the order asked). */
 interface Job {
   readonly a: Int32Array | undefined;
   readonly cell: number | undefined;
-  readonly waiting: number[];
+  readonly waiting: Waiter[];
 }
 
 function give(a: Int32Array, job: Job): void {
@@ -137,16 +137,25 @@ function give(a: Int32Array, job: Job): void {
 
 /** Publishes the job's longest waiting tool run (or none) in its cell. */
 function publish(a: Int32Array, job: Job): void {
-  if (job.cell !== undefined) Atomics.store(a, at(job.cell, WAIT_BEST), job.waiting.length ? Math.max(...job.waiting) : -1);
+  if (job.cell !== undefined) Atomics.store(a, at(job.cell, WAIT_BEST), job.waiting.length ? longest(job) : -1);
 }
 
+/** A tool run waiting for a slot: its estimate. */
+interface Waiter {
+  readonly est: number;
+}
+
+const longest = (job: Job): number => Math.max(...job.waiting.map((w) => w.est));
+
 /**
- * Whether a tool run estimated at `est` goes next: it is its job's longest waiting run, and no other job has a
- * longer one waiting (ties: the costlier job, then the lower cell). Longest first keeps the long compiles from
- * starting last, where they would run on alone while the other cores idle.
+ * Whether a waiting tool run goes next: it is its job's longest waiting run (of equal ones, the first asked), and
+ * no other job has a longer one waiting (ties: the costlier job, then the lower cell). Longest first keeps the long
+ * compiles from starting last, where they would run on alone while the other cores idle.
  */
-function first(a: Int32Array, job: Job, est: number): boolean {
-  if (est < Math.max(...job.waiting)) return false;
+function first(a: Int32Array, job: Job, me: Waiter): boolean {
+  const est = me.est;
+  const top = longest(job);
+  if (job.waiting.find((w) => w.est === top) !== me) return false;
   const mine = job.cell;
   if (mine === undefined) return true;
   const p = Atomics.load(a, at(mine, PRIORITY));
@@ -163,18 +172,19 @@ function first(a: Int32Array, job: Job, est: number): boolean {
 
 /** Waits for a free slot (listed among the job's waiting runs meanwhile) and takes it. */
 async function acquire(a: Int32Array, job: Job, est: number): Promise<void> {
-  job.waiting.push(est);
+  const me: Waiter = { est };
+  job.waiting.push(me);
   publish(a, job);
   try {
     for (;;) {
-      if (first(a, job, est) && take(a)) {
+      if (first(a, job, me) && take(a)) {
         if (job.cell !== undefined) Atomics.add(a, at(job.cell, HELD), 1);
         return;
       }
       await new Promise((r) => setTimeout(r, SLOT_POLL_MS));
     }
   } finally {
-    job.waiting.splice(job.waiting.indexOf(est), 1);
+    job.waiting.splice(job.waiting.indexOf(me), 1);
     publish(a, job);
   }
 }
