@@ -7,7 +7,9 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { crypto, fs } from './builtins.js';
+import { fs } from './builtins.js';
+import { sha256 } from './scheduler/hash.js';
+import { readJson } from './scheduler/stamp.js';
 
 interface Manifest {
   readonly inputs?: readonly { readonly path: string; readonly size: number; readonly mtimeMs: number; readonly sha256?: string }[];
@@ -15,19 +17,14 @@ interface Manifest {
 
 /** `root`: the folder the manifest's paths are relative to (dist/). */
 export function bundleIsCurrent(bundle: string, manifestFile: string, root: string): boolean {
-  let manifest: Manifest;
-  try {
-    manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as Manifest;
-  } catch {
-    return false;
-  }
-  if (!manifest.inputs?.length || !fs.existsSync(bundle)) return false;
+  const manifest = readJson<Manifest>(manifestFile);
+  if (!manifest?.inputs?.length || !fs.existsSync(bundle)) return false;
   for (const i of manifest.inputs) {
     const file = path.join(root, i.path);
     const s = fs.statSync(file, { throwIfNoEntry: false });
     if (!s || s.size !== i.size) return false;
     if (s.mtimeMs === i.mtimeMs) continue;
-    if (!i.sha256 || crypto().createHash('sha256').update(fs.readFileSync(file)).digest('hex') !== i.sha256) return false;
+    if (!i.sha256 || sha256(fs.readFileSync(file)) !== i.sha256) return false;
   }
   return true;
 }
