@@ -3,17 +3,17 @@
  *
  * A build starts its tools through one spawner (spawner.ts), a small helper process the worker pool starts on the
  * main thread while the process is still small. A job's tool runs travel to the main thread over the MessagePort the
- * pool hands the job (runWithToolPort here on the worker, serveToolRuns on the main thread) and from there to the
- * spawner. A compile outside the pool (tests, one-off callers) uses its own thread's spawner, started on first use;
+ * pool hands the job (kept in the job's context, slots.ts runInJob; serveToolRuns is the main thread's end) and from
+ * there to the spawner. A compile outside the pool (tests, one-off callers) uses its own thread's spawner, started on first use;
  * tools are started directly when there is none (the helper is compiled JS: running from src/ under tests, or if it
  * cannot start).
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { MessagePort } from 'node:worker_threads';
 import type { KillRequest, SpawnReply, SpawnRequest } from './spawner.js';
+import { jobToolPort } from './slots.js';
 
 export interface ToolRun {
   readonly code: number | null;
@@ -159,31 +159,32 @@ export function serveToolRuns(port: MessagePort): () => void {
   };
 }
 
-/** The tool port of the job whose code is running (a thread may compile several jobs at once). */
-const jobPort = new AsyncLocalStorage<ToolPort>();
-
 interface ToolPort {
   readonly port: MessagePort;
   readonly pending: Map<number, (r: ToolRun) => void>;
   nextId: number;
 }
 
-/** Runs `fn` (a job's compile) with its tool runs sent over `port` (serveToolRuns at the other end). */
-export function runWithToolPort<T>(port: MessagePort | undefined, fn: () => T): T {
-  if (!port) return fn();
-  const tp: ToolPort = { port, pending: new Map(), nextId: 1 };
+const toolPorts = new WeakMap<MessagePort, ToolPort>();
+
+/** This thread's side of a job's tool port (serveToolRuns at the other end), set up on its first tool run. */
+function toolPort(port: MessagePort): ToolPort {
+  const known = toolPorts.get(port);
+  if (known) return known;
+  const made: ToolPort = { port, pending: new Map(), nextId: 1 };
   port.on('message', (m: SpawnReply) => {
-    const done = tp.pending.get(m.id);
+    const done = made.pending.get(m.id);
     if (!done) return;
-    tp.pending.delete(m.id);
+    made.pending.delete(m.id);
     done({ code: m.code, stdout: m.stdout, stderr: m.stderr, ...(m.error ? { spawnError: toError(m.error) } : {}) });
   });
   // The main thread closes the port when the job is over (done, cancelled or crashed): nothing is run any more.
   port.on('close', () => {
-    for (const done of tp.pending.values()) done(cancelled());
-    tp.pending.clear();
+    for (const done of made.pending.values()) done(cancelled());
+    made.pending.clear();
   });
-  return jobPort.run(tp, fn);
+  toolPorts.set(port, made);
+  return made;
 }
 
 function viaPort(tp: ToolPort, cmd: string, args: readonly string[], cwd: string): Promise<ToolRun> {
@@ -203,9 +204,10 @@ function cancelled(): ToolRun {
   return { code: null, stdout: '', stderr: '', spawnError: Object.assign(new Error('the job was cancelled'), { code: 'ECANCELED' }) };
 }
 
+/** Runs a tool for the job whose code is running: over its tool port when it has one, else from this thread. */
 export async function runTool(cmd: string, args: readonly string[], cwd: string): Promise<ToolRun> {
-  const tp = jobPort.getStore();
-  return tp ? viaPort(tp, cmd, args, cwd) : runHere(cmd, args, cwd).result;
+  const port = jobToolPort();
+  return port ? viaPort(toolPort(port), cmd, args, cwd) : runHere(cmd, args, cwd).result;
 }
 
 function runToolDirect(cmd: string, args: readonly string[], cwd: string): Promise<ToolRun> {

@@ -11,18 +11,24 @@
  */
 
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { MessagePort } from 'node:worker_threads';
 import type { ToolSpan } from '../compiler/job.js';
 import { epochMs } from '../builtins.js';
 
-/** The job a tool run belongs to: the build's slots, its cell, and where its tool runs are recorded. */
+/**
+ * The job a tool run belongs to: the build's slots, its cell, where its tool runs are recorded, and where they are
+ * started (its tool port to the build's spawner, exec.ts).
+ */
 export interface SlotContext {
   readonly slots?: SharedArrayBuffer;
   readonly cell?: number;
   readonly tools?: ToolSpan[];
+  readonly toolPort?: MessagePort;
 }
 
 interface Context extends Job {
   readonly tools: ToolSpan[] | undefined;
+  readonly toolPort: MessagePort | undefined;
 }
 
 /**
@@ -31,7 +37,7 @@ interface Context extends Job {
  */
 const current = new AsyncLocalStorage<Context>();
 /** The context outside any runInJob (setCompileSlots; tests and single-job callers). */
-let fallback: Context = { a: undefined, cell: undefined, tools: undefined, waiting: [] };
+let fallback: Context = { a: undefined, cell: undefined, tools: undefined, toolPort: undefined, waiting: [] };
 
 const FREE = 0;
 const CELLS = 1;
@@ -114,13 +120,19 @@ function context(c: SlotContext): Context {
     a: c.slots ? new Int32Array(c.slots) : undefined,
     cell: c.cell !== undefined && c.cell >= 0 ? c.cell : undefined,
     tools: c.tools,
+    toolPort: c.toolPort,
     waiting: [],
   };
 }
 
-/** Runs `fn` (a job's compile) with its own slots, cell and tool-run record, whatever else the thread runs. */
+/** Runs `fn` (a job's compile) with its own slots, cell, tool-run record and tool port, whatever else the thread runs. */
 export function runInJob<T>(c: SlotContext, fn: () => T): T {
   return current.run(context(c), fn);
+}
+
+/** The tool port of the job whose code is running (undefined outside a pool's job: tools start on this thread). */
+export function jobToolPort(): MessagePort | undefined {
+  return (current.getStore() ?? fallback).toolPort;
 }
 
 /** The job being compiled: the build's slots, its cell, and its tool runs waiting for a slot (in the order asked). */

@@ -8,7 +8,6 @@ import type { CompileJob, CompileResult, ToolSpan } from '../compiler/job.js';
 import { toDiagnostic } from '../diagnostics/index.js';
 import { setObjectCacheDir } from '../backends/object-cache.js';
 import { runInJob } from '../backends/slots.js';
-import { runWithToolPort } from '../backends/exec.js';
 import { epochMs, nowMs } from '../builtins.js';
 
 type CompileFn = (job: CompileJob) => Promise<CompileResult>;
@@ -44,9 +43,12 @@ export default async function runJob(job: CompileJob): Promise<CompileResult> {
     setObjectCacheDir(job.objectCacheDir);
     const tools: ToolSpan[] = [];
     // Each job has its own slot cell and tool record, also while another job runs on this thread.
-    const slots = { ...(job.slots ? { slots: job.slots } : {}), ...(job.slotCell !== undefined ? { cell: job.slotCell } : {}), tools };
     // Its tool runs go over its tool port to the build's spawner (exec.ts).
-    const result = await runInJob(slots, () => runWithToolPort(job.toolPort, () => compile(job))).finally(() => job.toolPort?.close());
+    const context = {
+      ...(job.slots ? { slots: job.slots } : {}), ...(job.slotCell !== undefined ? { cell: job.slotCell } : {}), tools,
+      ...(job.toolPort ? { toolPort: job.toolPort } : {}),
+    };
+    const result = await runInJob(context, () => compile(job)).finally(() => job.toolPort?.close());
     const profile = { thread: threadId, startAt, tools };
     return load >= 1 ? { ...result, phases: { load, ...result.phases }, profile } : { ...result, profile };
   } catch (e) {
